@@ -1,0 +1,193 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Multiprocessing.Interop;
+using Multiprocessing.Spawning;
+using Multiprocessing.Wire;
+
+namespace Multiprocessing;
+
+/// <summary>
+/// The child's side (CPython <c>spawn_main</c> + <c>BaseProcess._bootstrap</c>): take the
+/// channel, read the payload, become the process the parent started, run it, report, exit.
+/// The only library code that runs before the user's target.
+/// </summary>
+internal static class ChildHost
+{
+    private static NetworkStream? s_stream;
+    private static readonly Lock s_writeLock = new();
+    private static PosixSignalRegistration? s_sigint;
+    private static bool s_bootstrapping;
+
+    /// <summary>
+    /// The fork-bomb guard: a process launched as a child whose bootstrap never ran (a
+    /// FreezeSupport app that forgot the call) must not start children of its own.
+    /// </summary>
+    internal static void CheckNotBootstrapping()
+    {
+        if (s_bootstrapping || Environment.GetEnvironmentVariable(ChildLaunch.ChannelVariable) is not null)
+            throw new InvalidOperationException(
+                "An attempt has been made to start a new process before the current process has finished its bootstrapping phase. " +
+                "This probably means that the program is a trimmed or NativeAOT app whose Main does not call " +
+                "Multiprocessing.Process.FreezeSupport() as its first statement.");
+    }
+
+    /// <summary>Entry from the library's own Main: returns the exit code, so the runtime then waits for foreground threads.</summary>
+    internal static int RunMain()
+    {
+        if (TryTakeChannel() is not { } fd)
+        {
+            Console.Error.WriteLine("Multiprocessing.dll is the child host of the Multiprocessing library; Process.Start() runs it. There is nothing to do here.");
+            return 2;
+        }
+        return Run(fd);
+    }
+
+    /// <summary>Entry from a startup hook or FreezeSupport: runs the child and exits, or returns if this is no child.</summary>
+    internal static void RunIfChild(bool exitWhenDone)
+    {
+        if (TryTakeChannel() is not { } fd) return;
+        int code = Run(fd);
+        if (exitWhenDone) Environment.Exit(code);
+    }
+
+    private static int? TryTakeChannel()
+    {
+        string? value = Environment.GetEnvironmentVariable(ChildLaunch.ChannelVariable);
+        if (value is null || !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int fd)) return null;
+        // Grandchildren must not see these: they would take our channel for theirs.
+        Environment.SetEnvironmentVariable(ChildLaunch.ChannelVariable, null);
+        Environment.SetEnvironmentVariable(ChildLaunch.StartupHooksVariable, null);
+        return fd;
+    }
+
+    private static int Run(int fd)
+    {
+        s_bootstrapping = true;
+        Libc.SetCloseOnExec(fd, true);
+        CloseStrayDescriptors(fd);
+        var channel = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        var stream = new NetworkStream(channel, ownsSocket: true);
+        s_stream = stream;
+
+        Process self;
+        try
+        {
+            byte[] frame = Framing.Read(stream) ?? throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
+            (ChannelMessageKind kind, ReadOnlyMemory<byte> body) = ChannelMessage.Parse(frame);
+            if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
+            self = ProcessPayload.Decode(body.ToArray());
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"Multiprocessing child host: bootstrap failed:\n{e}");
+            Report(e);
+            return 1;
+        }
+
+        // CPython _bootstrap: close stdin, become the current process, know the parent.
+        Console.SetIn(TextReader.Null);
+        Process.BecomeChild(self, new ParentProcess(self.ParentNameForChild, self.ParentPidForChild, channel));
+        Context.Force(self.StartMethodName);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => OnExit();
+        s_sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        {
+            // CPython: SIGINT raises KeyboardInterrupt in the child: "Process NAME:" and exit code 1.
+            ctx.Cancel = true;
+            Console.Error.WriteLine($"Process {self.Name}:\nKeyboardInterrupt");
+            Environment.Exit(1);
+        });
+        if (self.KillOnParentDeath) StartParentDeathWatch(channel);
+        s_bootstrapping = false;
+
+        try
+        {
+            self.Run();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            if (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
+            try { Console.Error.Write($"Process {self.Name}:\n{e}\n"); Console.Error.Flush(); } catch (Exception) { }
+            Report(e);
+            return 1;
+        }
+    }
+
+    private static void Report(Exception e)
+    {
+        try
+        {
+            Send(ChannelMessage.Create(ChannelMessageKind.Exception, RemoteExceptionCodec.Encode(e)));
+        }
+        catch (Exception sendFailure) when (sendFailure is IOException or SocketException or ObjectDisposedException or System.Runtime.Serialization.SerializationException)
+        {
+            // The parent is gone or the exception cannot be encoded: stderr already has it.
+        }
+    }
+
+    private static void Send(byte[] message)
+    {
+        lock (s_writeLock)
+        {
+            if (s_stream is { } s) Framing.Write(s, message);
+        }
+    }
+
+    /// <summary>
+    /// At normal exit (Main returned after foreground threads, or Environment.Exit): the exit
+    /// function, flushed streams, then the exit frame. A death by signal never gets here, which
+    /// is how the parent tells <c>exit(137)</c> from SIGKILL.
+    /// </summary>
+    private static void OnExit()
+    {
+        try { Process.RunExitFunction(); } catch (Exception) { }
+        try { Console.Out.Flush(); } catch (Exception) { }
+        try { Console.Error.Flush(); } catch (Exception) { }
+        byte[] code = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(code, Environment.ExitCode);
+        try { Send(ChannelMessage.Create(ChannelMessageKind.Exit, code)); } catch (Exception) { }
+    }
+
+    /// <summary>
+    /// KillOnParentDeath: the parent never writes after the payload, so the channel turning
+    /// readable means end of stream, i.e. the parent's death (SIGKILL included). No
+    /// PR_SET_PDEATHSIG: it fires when the parent's forking thread exits, not the parent.
+    /// </summary>
+    private static void StartParentDeathWatch(Socket channel)
+    {
+        var watcher = new Thread(() =>
+        {
+            try
+            {
+                while (!channel.Poll(-1, SelectMode.SelectRead)) { }
+            }
+            catch (ObjectDisposedException) { }
+            Libc.Kill(Environment.ProcessId, Libc.SIGKILL);
+        })
+        { IsBackground = true, Name = "Multiprocessing parent-death watch" };
+        watcher.Start();
+    }
+
+    /// <summary>
+    /// CPython spawns with close_fds: the child keeps only stdio and what it was given. .NET 10
+    /// closes nothing at exec, so every descriptor the parent had without close-on-exec arrived
+    /// here. The runtime opens its own with close-on-exec, so the others are the strays.
+    /// </summary>
+    private static void CloseStrayDescriptors(int keep)
+    {
+        string dir = OperatingSystem.IsLinux() ? "/proc/self/fd" : "/dev/fd";
+        if (!Directory.Exists(dir)) return;
+        var fds = new List<int>();
+        foreach (string entry in Directory.EnumerateFileSystemEntries(dir))
+        {
+            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && fd > 2 && fd != keep)
+                fds.Add(fd);
+        }
+        foreach (int fd in fds)
+        {
+            if (!Libc.IsCloseOnExec(fd, out bool open) && open) Libc.Close(fd);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Multiprocessing.Spawning;
+
+namespace Multiprocessing;
+
+/// <summary>
+/// Start-method selection (CPython <c>get_context</c>, <c>set_start_method</c>,
+/// <c>get_start_method</c>, <c>get_all_start_methods</c>).
+/// </summary>
+/// <example><code>
+/// var ctx = Context.Get("spawn");
+/// var p = ctx.Process(() => Console.WriteLine("hi"));   // named SpawnProcess-1
+/// </code></example>
+public static class Context
+{
+    private static readonly Lock s_lock = new();
+    private static readonly ProcessContext s_spawn = new(new SpawnStartMethod(() => HostInfo.Current(Process.FreezeSupportCalled)), "SpawnProcess");
+    private static ProcessContext? s_actual;
+
+    /// <summary>The context for <paramref name="method"/>, or the default context when null.</summary>
+    /// <exception cref="ArgumentException"><c>cannot find context for 'bogus'</c>.</exception>
+    public static ProcessContext Get(string? method = null)
+    {
+        if (method is null) return Default;
+        return method switch
+        {
+            "spawn" => s_spawn,
+            _ => throw new ArgumentException($"cannot find context for {PyRepr.Str(method)}", nameof(method)),
+        };
+    }
+
+    /// <summary>Sets the default start method once; again only with <paramref name="force"/> (null with force resets it).</summary>
+    /// <exception cref="InvalidOperationException"><c>context has already been set</c>.</exception>
+    public static void SetStartMethod(string? method, bool force = false)
+    {
+        lock (s_lock)
+        {
+            if (s_actual is not null && !force) throw new InvalidOperationException("context has already been set");
+            if (method is null && force) { s_actual = null; return; }
+            s_actual = Get(method ?? throw new ArgumentNullException(nameof(method)));
+        }
+    }
+
+    /// <summary>The default start method (fixing it to "spawn" if none was set, as CPython does).</summary>
+    public static string GetStartMethod()
+    {
+        lock (s_lock)
+        {
+            s_actual ??= s_spawn;
+            return s_actual.StartMethod;
+        }
+    }
+
+    /// <summary>The start methods available on this platform, the default first.</summary>
+    public static IReadOnlyList<string> GetAllStartMethods() => ["spawn"];
+
+    internal static ProcessContext Default
+    {
+        get
+        {
+            lock (s_lock) return s_actual ?? s_spawn;
+        }
+    }
+
+    /// <summary>In a child: grandchildren use the method that started this process (CPython <c>_force_start_method</c>).</summary>
+    internal static void Force(string method)
+    {
+        lock (s_lock) s_actual = Get(method);
+    }
+}

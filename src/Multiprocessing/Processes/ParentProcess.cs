@@ -1,0 +1,50 @@
+using System.Net.Sockets;
+
+namespace Multiprocessing;
+
+/// <summary>
+/// The parent as a child sees it (CPython <c>_ParentProcess</c>): its pid and name, and
+/// whether it is still alive. It learns of the parent's death through EOF on the process
+/// channel, whose other end only the parent holds.
+/// </summary>
+public sealed class ParentProcess
+{
+    private readonly Socket _channel;
+
+    internal ParentProcess(string name, int pid, Socket channel)
+    {
+        Name = name;
+        Pid = pid;
+        _channel = channel;
+    }
+
+    /// <summary>The parent's pid.</summary>
+    public int Pid { get; }
+
+    /// <summary>Alias of <see cref="Pid"/>.</summary>
+    public int Ident => Pid;
+
+    /// <summary>The parent's name when it started this child.</summary>
+    public string Name { get; }
+
+    /// <summary>True while the parent process is alive.</summary>
+    public bool IsAlive => !Join(TimeSpan.Zero);
+
+    /// <summary>Waits for the parent to die; null waits forever, zero or negative polls. True if it has died.</summary>
+    public bool Join(TimeSpan? timeout = null)
+    {
+        long micros = timeout is not { } t ? -1 : t <= TimeSpan.Zero ? 0 : (long)Math.Min(t.TotalMicroseconds, int.MaxValue);
+        try
+        {
+            // The parent sends nothing after the bootstrap payload: readable means end of stream.
+            return _channel.Poll(micros == -1 ? -1 : (int)micros, SelectMode.SelectRead);
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>CPython's repr: <c>&lt;_ParentProcess name='MainProcess' parent=None unknown&gt;</c>.</summary>
+    public override string ToString() => $"<_ParentProcess name={PyRepr.Str(Name)} parent=None unknown>";
+}

@@ -1,0 +1,68 @@
+using Multiprocessing.Spawning;
+
+namespace Multiprocessing;
+
+public partial class Process
+{
+    /// <summary>
+    /// Starts the child. Everything it needs is serialized here, in the parent: a target, argument
+    /// or field that cannot travel throws a <see cref="System.Runtime.Serialization.SerializationException"/>
+    /// naming the type and member, and no child is started. Afterwards this object holds no
+    /// reference to the target or its arguments (CPython bpo-30775).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">CPython's preconditions: <c>cannot start a process twice</c>,
+    /// <c>can only start a process object created by current process</c>,
+    /// <c>daemonic processes are not allowed to have children</c>.</exception>
+    public void Start()
+    {
+        lock (_sync)
+        {
+            CheckClosed();
+            if (_handle is not null) throw new InvalidOperationException("cannot start a process twice");
+            if (_parentPid != Environment.ProcessId)
+                throw new InvalidOperationException("can only start a process object created by current process");
+            if (Current._daemon) throw new InvalidOperationException("daemonic processes are not allowed to have children");
+            ChildHost.CheckNotBootstrapping();
+            if (_target is not null) ArgumentBinder.Bind(_target, _args, _kwargs); // a bad call fails here, not in the child
+            Cleanup();
+
+            byte[] payload = ProcessPayload.Encode(this);
+            ChildHandle handle = _context.Method.Launch(payload);
+            _handle = handle;
+            _sentinel = new Sentinel(handle.Exited);
+            _target = null;
+            _args = [];
+            _kwargs = EmptyKwargs;
+            AddChild(this);
+            EnsureExitFunction();
+        }
+    }
+
+    /// <summary>Fields the child host sets on the rebuilt object (no constructor runs there, as with pickle).</summary>
+    internal void InitializeInChild(ProcessPayload.Header header, Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
+    {
+        _sync = new Lock();
+        _name = header.Name;
+        _identity = header.Identity;
+        _authKey = new AuthenticationKey(header.AuthKey);
+        _daemon = header.Daemon;
+        _parentPid = header.ParentPid;
+        _parentName = header.ParentName;
+        _killOnParentDeath = header.KillOnParentDeath;
+        _className = header.ClassName;
+        _context = Context.Get(header.StartMethod);
+        _target = target;
+        _args = args;
+        _kwargs = kwargs;
+    }
+
+    internal ProcessPayload.Header CreateHeader() => new(
+        _name, _identity, _authKey.ToArray(), _daemon, Environment.ProcessId, Current._name,
+        _context.StartMethod, _killOnParentDeath, _className);
+
+    internal (Delegate? Target, object?[] Args, IReadOnlyDictionary<string, object?> Kwargs) StartArguments => (_target, _args, _kwargs);
+
+    internal string ParentNameForChild => _parentName ?? "MainProcess";
+    internal int ParentPidForChild => _parentPid ?? 0;
+    internal string StartMethodName => _context.StartMethod;
+}

@@ -1,0 +1,108 @@
+namespace Multiprocessing;
+
+public partial class Process
+{
+    private static readonly Lock s_registry = new();
+    private static readonly HashSet<Process> s_children = [];
+    private static Process? s_current;
+    private static ParentProcess? s_parent;
+    private static int s_counter;
+    private static int s_exitFunctionRegistered;
+
+    /// <summary>The process this code runs in (CPython <c>current_process()</c>): <c>MainProcess</c>, or in a child its own Process object.</summary>
+    public static Process Current
+    {
+        get
+        {
+            if (s_current is { } c) return c;
+            lock (s_registry) return s_current ??= new MainProcess();
+        }
+    }
+
+    /// <summary>The parent as seen from a child (CPython <c>parent_process()</c>); null in the main process.</summary>
+    public static ParentProcess? Parent => s_parent;
+
+    /// <summary>Live children of this process; finished ones are reaped and dropped (CPython <c>active_children()</c>).</summary>
+    public static IReadOnlyList<Process> ActiveChildren()
+    {
+        Cleanup();
+        lock (s_registry) return [.. s_children];
+    }
+
+    internal static bool FreezeSupportCalled { get; private set; }
+
+    /// <summary>
+    /// For trimmed, single-file and NativeAOT apps only, which can run neither the library's child
+    /// host nor a startup hook: call this as the first statement of <c>Main</c> (CPython
+    /// <c>freeze_support()</c>). In a child it runs the target and exits; otherwise it returns.
+    /// </summary>
+    /// <example><code>static void Main() { Process.FreezeSupport(); … }</code></example>
+    public static void FreezeSupport()
+    {
+        FreezeSupportCalled = true;
+        ChildHost.RunIfChild(exitWhenDone: true);
+    }
+
+    private static void Cleanup()
+    {
+        lock (s_registry) s_children.RemoveWhere(p => p._handle is not { Exited.IsCompleted: false });
+    }
+
+    private static void AddChild(Process p)
+    {
+        lock (s_registry) s_children.Add(p);
+    }
+
+    private static void RemoveChild(Process p)
+    {
+        lock (s_registry) s_children.Remove(p);
+    }
+
+    /// <summary>
+    /// CPython <c>util._exit_function</c>, run at the normal exit of every process: terminate
+    /// the daemonic children, then join every child with no timeout.
+    /// </summary>
+    internal static void RunExitFunction()
+    {
+        foreach (Process p in ActiveChildren())
+        {
+            if (p._daemon) try { p._handle?.Signal(Interop.Libc.SIGTERM); } catch (IOException) { }
+        }
+        foreach (Process p in ActiveChildren())
+        {
+            p._handle?.Exited.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
+        }
+    }
+
+    private static void EnsureExitFunction()
+    {
+        if (Interlocked.Exchange(ref s_exitFunctionRegistered, 1) == 0)
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => RunExitFunction();
+    }
+
+    /// <summary>Called by the child host: this process is <paramref name="self"/>, started by <paramref name="parent"/>.</summary>
+    internal static void BecomeChild(Process self, ParentProcess parent)
+    {
+        Interlocked.Exchange(ref s_exitFunctionRegistered, 1); // the child host runs the exit function itself, before its exit frame
+        lock (s_registry)
+        {
+            s_current = self;
+            s_parent = parent;
+        }
+    }
+
+    /// <summary>The main process (CPython <c>_MainProcess</c>).</summary>
+    private sealed class MainProcess : Process
+    {
+        internal MainProcess() : base(main: true) { }
+    }
+
+    private Process(bool main)
+    {
+        _ = main;
+        _context = Context.Default;
+        _className = "_MainProcess";
+        _name = "MainProcess";
+        _authKey = AuthenticationKey.CreateRandom();
+    }
+}

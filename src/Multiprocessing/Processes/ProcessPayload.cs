@@ -1,0 +1,60 @@
+using Multiprocessing.Serialization;
+
+namespace Multiprocessing;
+
+/// <summary>
+/// The bootstrap payload: everything a child needs to become the process the parent started
+/// (CPython pickles the Process object plus <c>spawn.get_preparation_data</c>).
+/// </summary>
+internal static class ProcessPayload
+{
+    internal sealed record Header(
+        string Name, int[] Identity, byte[] AuthKey, bool Daemon, int ParentPid, string ParentName,
+        string StartMethod, bool KillOnParentDeath, string ClassName);
+
+    internal static byte[] Encode(Process process)
+    {
+        Header h = process.CreateHeader();
+        (Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs) = process.StartArguments;
+        return ProcessSerialization.Serializer.Serialize(SerializationPurpose.ProcessStart, w =>
+        {
+            w.WriteStringRaw(h.Name);
+            w.WriteValue(h.Identity);
+            w.WriteRawBytes(h.AuthKey);
+            w.WriteValue(h.Daemon);
+            w.WriteValue(h.ParentPid);
+            w.WriteStringRaw(h.ParentName);
+            w.WriteStringRaw(h.StartMethod);
+            w.WriteValue(h.KillOnParentDeath);
+            w.WriteStringRaw(h.ClassName);
+            // A Process subclass travels with its own fields, never the base's live state.
+            w.PushPath($"{process.GetType().Name} object");
+            w.WriteFieldwise(process, process.GetType(), typeof(Process));
+            w.PopPath();
+            w.PushPath("target");
+            w.WriteValue(target);
+            w.PopPath();
+            w.PushPath("args");
+            w.WriteValue(args);
+            w.PopPath();
+            w.PushPath("kwargs");
+            w.WriteValue(kwargs.Count == 0 ? null : new Dictionary<string, object?>(kwargs));
+            w.PopPath();
+        });
+    }
+
+    internal static Process Decode(byte[] payload) =>
+        ProcessSerialization.Serializer.Deserialize(payload, r =>
+        {
+            var h = new Header(
+                r.ReadStringRaw(), (int[])r.ReadValue()!, r.ReadRawBytes(), (bool)r.ReadValue()!, (int)r.ReadValue()!,
+                r.ReadStringRaw(), r.ReadStringRaw(), (bool)r.ReadValue()!, r.ReadStringRaw());
+            r.ExpectTag(Tag.Object);
+            var process = (Process)r.ReadFieldwise(null);
+            var target = (Delegate?)r.ReadValue();
+            var args = (object?[]?)r.ReadValue() ?? [];
+            var kwargs = (IReadOnlyDictionary<string, object?>?)r.ReadValue() ?? new Dictionary<string, object?>();
+            process.InitializeInChild(h, target, args, kwargs);
+            return process;
+        });
+}

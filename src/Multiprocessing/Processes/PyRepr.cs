@@ -1,0 +1,29 @@
+using System.Text;
+
+namespace Multiprocessing;
+
+/// <summary>Python's <c>repr()</c> of a str, so <c>ToString()</c> matches CPython byte for byte.</summary>
+internal static class PyRepr
+{
+    internal static string Str(string s)
+    {
+        char quote = s.Contains('\'') && !s.Contains('"') ? '"' : '\'';
+        var b = new StringBuilder(s.Length + 2).Append(quote);
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '\\': b.Append(@"\\"); break;
+                case '\n': b.Append(@"\n"); break;
+                case '\r': b.Append(@"\r"); break;
+                case '\t': b.Append(@"\t"); break;
+                default:
+                    if (c == quote) b.Append('\\').Append(c);
+                    else if (c < 0x20 || c == 0x7F) b.Append(@"\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                    else b.Append(c);
+                    break;
+            }
+        }
+        return b.Append(quote).ToString();
+    }
+}

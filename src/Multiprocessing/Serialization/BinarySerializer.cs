@@ -1,0 +1,59 @@
+namespace Multiprocessing.Serialization;
+
+/// <summary>
+/// The library's <see cref="ISerializer"/>: the cold-cheap tagged encoding of
+/// <see cref="ObjectWriter"/>, with registered <see cref="TypeCodec"/>s for types that need
+/// special handling and MessagePack as the lazily loaded fallback.
+/// </summary>
+internal sealed class BinarySerializer : ISerializer
+{
+    private const byte FormatVersion = 1;
+    private readonly List<TypeCodec> _codecs = [];
+
+    public void Register(TypeCodec codec)
+    {
+        lock (_codecs)
+        {
+            if (!_codecs.Exists(c => c.Id == codec.Id)) _codecs.Add(codec);
+        }
+    }
+
+    private TypeCodec[] Codecs()
+    {
+        lock (_codecs) return [.. _codecs];
+    }
+
+    public byte[] Serialize(object? value, SerializationPurpose purpose = SerializationPurpose.Message) =>
+        Serialize(purpose, w => w.WriteValue(value));
+
+    /// <summary>
+    /// Runs <paramref name="write"/> until closure analysis is complete: when a lambda met late
+    /// in the graph uses a field of a closure object already written, the whole value is written
+    /// again with the fuller analysis (analysis only grows, so this ends).
+    /// </summary>
+    public byte[] Serialize(SerializationPurpose purpose, Action<ObjectWriter> write)
+    {
+        var analyzer = new ClosureAnalyzer();
+        TypeCodec[] codecs = Codecs();
+        for (int attempt = 0; ; attempt++)
+        {
+            var writer = new ObjectWriter(codecs, purpose, analyzer);
+            writer.WriteByte(FormatVersion);
+            write(writer);
+            if (!writer.NeedsRetry || attempt >= 8) return writer.ToArray();
+        }
+    }
+
+    public object? Deserialize(ReadOnlySpan<byte> data) => Deserialize(data.ToArray(), r => r.ReadValue());
+
+    public T Deserialize<T>(byte[] data, Func<ObjectReader, T> read)
+    {
+        if (data.Length == 0 || data[0] != FormatVersion)
+            throw new InvalidDataException($"payload format version {(data.Length == 0 ? "(empty)" : data[0].ToString())} is not {FormatVersion}");
+        var reader = new ObjectReader(data, Codecs());
+        reader.ReadByte();
+        T result = read(reader);
+        if (!reader.AtEnd) throw new InvalidDataException("corrupt payload: trailing bytes after the value");
+        return result;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
+
+namespace Multiprocessing.Serialization;
+
+/// <summary>
+/// Finds which fields of compiler-generated closure objects a delegate really uses.
+/// <para>
+/// The C# compiler puts every captured local of one scope into a single display-class object
+/// shared by all lambdas of that scope, so serializing <c>delegate.Target</c> whole would ship
+/// (or fail on) locals the target never reads. Like cloudpickle, only what the code references
+/// travels: we scan the target's IL for <c>ldfld</c>/<c>ldflda</c>/<c>stfld</c> on
+/// compiler-generated types, following the lambdas, local functions and async/iterator state
+/// machines it reaches (<c>&lt;&gt;8__locals</c> links are fields like any other).
+/// </para>
+/// </summary>
+internal sealed class ClosureAnalyzer
+{
+    private static readonly Dictionary<short, OperandType> s_operandTypes = BuildOperandTable();
+
+    private readonly HashSet<MethodBase> _visited = [];
+
+    /// <summary>Fields of compiler-generated types read or written by analyzed code.</summary>
+    public HashSet<FieldInfo> UsedFields { get; } = [];
+
+    /// <summary>Compiler-generated types whose field use is known: only <see cref="UsedFields"/> of them travel.</summary>
+    public HashSet<Type> AnalyzedTypes { get; } = [];
+
+    /// <summary>Raised when analysis learns a new used field (the writer may have to start again).</summary>
+    public bool Grew { get; set; }
+
+    public static bool IsCompilerGenerated(Type? type)
+    {
+        for (; type is not null; type = type.DeclaringType)
+        {
+            if (type.Name.StartsWith('<') || type.IsDefined(typeof(CompilerGeneratedAttribute), false))
+                return true;
+        }
+        return false;
+    }
+
+    public void Analyze(MethodInfo method)
+    {
+        if (method.DeclaringType is { } t && IsCompilerGenerated(t) && AnalyzedTypes.Add(t))
+            Grew = true;
+        Scan(method);
+    }
+
+    private void Scan(MethodBase method)
+    {
+        if (!_visited.Add(method)) return;
+        byte[]? il;
+        try { il = method.GetMethodBody()?.GetILAsByteArray(); }
+        catch (InvalidOperationException) { return; }
+        if (il is null) return;
+
+        Type[]? typeArgs = method.DeclaringType is { IsGenericType: true } dt ? dt.GetGenericArguments() : null;
+        Type[]? methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
+        Module module = method.Module;
+
+        for (int i = 0; i < il.Length;)
+        {
+            short code = il[i++];
+            if (code == 0xFE && i < il.Length) code = (short)(0xFE00 | il[i++]);
+            if (!s_operandTypes.TryGetValue(code, out OperandType operand)) return; // unknown opcode: stop, never guess
+            int operandStart = i;
+            i += OperandSize(operand, il, i);
+            if (operand == OperandType.InlineField)
+                OnField(Resolve(() => module.ResolveField(BitConverter.ToInt32(il, operandStart), typeArgs, methodArgs)));
+            else if (operand == OperandType.InlineMethod)
+                OnMethod(Resolve(() => module.ResolveMethod(BitConverter.ToInt32(il, operandStart), typeArgs, methodArgs)));
+        }
+    }
+
+    private static T? Resolve<T>(Func<T?> resolve) where T : class
+    {
+        try { return resolve(); }
+        catch (Exception e) when (e is ArgumentException or BadImageFormatException or TypeLoadException or MissingMemberException) { return null; }
+    }
+
+    private void OnField(FieldInfo? field)
+    {
+        if (field is null || field.IsStatic || field.DeclaringType is not { } owner || !IsCompilerGenerated(owner)) return;
+        if (UsedFields.Add(field)) Grew = true;
+        if (AnalyzedTypes.Add(owner)) Grew = true;
+        ScanStateMachine(owner);
+    }
+
+    private void OnMethod(MethodBase? callee)
+    {
+        if (callee is null) return;
+        if (IsCompilerGenerated(callee.DeclaringType) || callee.Name.StartsWith('<'))
+            Scan(callee);
+        // AsyncTaskMethodBuilder.Start<TStateMachine>(ref sm): the lambda body is in sm.MoveNext.
+        if (callee.IsGenericMethod)
+        {
+            foreach (Type arg in callee.GetGenericArguments())
+                if (IsCompilerGenerated(arg)) ScanStateMachine(arg);
+        }
+    }
+
+    private void ScanStateMachine(Type type)
+    {
+        if (!typeof(IAsyncStateMachine).IsAssignableFrom(type) && type.GetMethod("MoveNext", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public) is null)
+            return;
+        foreach (MethodInfo m in type.GetMethods(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            Scan(m);
+    }
+
+    private static int OperandSize(OperandType operand, byte[] il, int at) => operand switch
+    {
+        OperandType.InlineNone => 0,
+        OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+        OperandType.InlineVar => 2,
+        OperandType.InlineI8 or OperandType.InlineR => 8,
+        OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, at),
+        _ => 4,
+    };
+
+    private static Dictionary<short, OperandType> BuildOperandTable()
+    {
+        var table = new Dictionary<short, OperandType>();
+        foreach (FieldInfo f in typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static))
+        {
+            if (f.GetValue(null) is OpCode op)
+                table[op.Size == 1 ? (short)(op.Value & 0xFF) : (short)(0xFE00 | (op.Value & 0xFF))] = op.OperandType;
+        }
+        return table;
+    }
+}

@@ -1,0 +1,265 @@
+using System.Buffers.Binary;
+using System.Collections;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Multiprocessing.Serialization;
+
+/// <summary>
+/// Reads what <see cref="ObjectWriter"/> wrote. Every length is checked against what is left,
+/// so a corrupt or truncated payload is an <see cref="InvalidDataException"/>, never a huge
+/// allocation or a crash.
+/// </summary>
+internal sealed class ObjectReader
+{
+    private readonly byte[] _data;
+    private int _pos;
+    private readonly List<Type> _types = [];
+    private readonly List<object> _refs = [];
+    private readonly IReadOnlyList<TypeCodec> _codecs;
+
+    internal ObjectReader(byte[] data, IReadOnlyList<TypeCodec> codecs)
+    {
+        _data = data;
+        _codecs = codecs;
+    }
+
+    public bool AtEnd => _pos == _data.Length;
+
+    private ReadOnlySpan<byte> Take(int count)
+    {
+        if (count < 0 || count > _data.Length - _pos)
+            throw new InvalidDataException($"corrupt payload: {count} bytes wanted at offset {_pos}, {_data.Length - _pos} left");
+        var span = _data.AsSpan(_pos, count);
+        _pos += count;
+        return span;
+    }
+
+    public byte ReadByte() => Take(1)[0];
+    public int ReadInt32Raw() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+    public long ReadInt64Raw() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+
+    public ulong ReadVarUInt()
+    {
+        ulong result = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            byte b = ReadByte();
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new InvalidDataException("corrupt payload: variable-length integer too long");
+    }
+
+    /// <summary>A count that must fit in what is left (each item takes at least one byte).</summary>
+    public int ReadCount()
+    {
+        ulong n = ReadVarUInt();
+        if (n > (ulong)(_data.Length - _pos)) throw new InvalidDataException($"corrupt payload: count {n} exceeds the remaining {_data.Length - _pos} bytes");
+        return (int)n;
+    }
+
+    public byte[] ReadRawBytes()
+    {
+        int n = ReadCount();
+        return Take(n).ToArray();
+    }
+
+    public string ReadStringRaw()
+    {
+        int n = ReadCount();
+        return Encoding.UTF8.GetString(Take(n));
+    }
+
+    public Type ReadType()
+    {
+        int index = ReadCount();
+        if (index > 0)
+        {
+            if (index > _types.Count) throw new InvalidDataException($"corrupt payload: type reference {index} is undefined");
+            return _types[index - 1];
+        }
+        string name = ReadStringRaw();
+        Type type = Type.GetType(name, throwOnError: false)
+            ?? throw new InvalidDataException($"type '{name}' cannot be loaded in this process; the child must be able to load the same assemblies as the parent");
+        _types.Add(type);
+        return type;
+    }
+
+    public object? ReadValue()
+    {
+        Tag tag = (Tag)ReadByte();
+        switch (tag)
+        {
+            case Tag.Null: return null;
+            case Tag.True: return true;
+            case Tag.False: return false;
+            case Tag.Int32: return ReadInt32Raw();
+            case Tag.Int64: return ReadInt64Raw();
+            case Tag.Double: return BitConverter.Int64BitsToDouble(ReadInt64Raw());
+            case Tag.String: return ReadStringRaw();
+            case Tag.Bytes: return ReadRawBytes();
+            case Tag.Byte: return ReadByte();
+            case Tag.SByte: return (sbyte)ReadByte();
+            case Tag.Int16: return (short)ReadInt32Raw();
+            case Tag.UInt16: return (ushort)ReadInt32Raw();
+            case Tag.UInt32: return (uint)ReadInt64Raw();
+            case Tag.UInt64: return (ulong)ReadInt64Raw();
+            case Tag.Single: return BitConverter.Int32BitsToSingle(ReadInt32Raw());
+            case Tag.Char: return (char)ReadInt32Raw();
+            case Tag.Decimal: return new decimal([ReadInt32Raw(), ReadInt32Raw(), ReadInt32Raw(), ReadInt32Raw()]);
+            case Tag.DateTime: return DateTime.FromBinary(ReadInt64Raw());
+            case Tag.TimeSpan: return new TimeSpan(ReadInt64Raw());
+            case Tag.Guid: return new Guid(Take(16));
+            case Tag.DateTimeOffset: { long ticks = ReadInt64Raw(); return new DateTimeOffset(ticks, new TimeSpan(ReadInt64Raw())); }
+            case Tag.Type: return ReadType();
+            case Tag.Enum: { Type t = ReadType(); long v = ReadInt64Raw(); return t.IsEnum ? Enum.ToObject(t, v) : throw new InvalidDataException($"corrupt payload: {t} is not an enum"); }
+            case Tag.Ref:
+                {
+                    int id = ReadCount();
+                    return id < _refs.Count ? _refs[id] : throw new InvalidDataException($"corrupt payload: object reference {id} is undefined");
+                }
+            case Tag.Custom:
+                {
+                    string id = ReadStringRaw();
+                    foreach (TypeCodec codec in _codecs)
+                        if (codec.Id == id) return codec.Read(this);
+                    throw new InvalidDataException($"corrupt payload: no codec '{id}' in this process");
+                }
+            case Tag.Array: return ReadArray();
+            case Tag.List: return ReadList();
+            case Tag.Dictionary: return ReadDictionary();
+            case Tag.Object: return ReadFieldwise(null);
+            case Tag.Delegate: return ReadDelegate();
+            case Tag.Fallback:
+                {
+                    Type t = ReadType();
+                    object value = MessagePackFallback.Deserialize(ReadRawBytes(), t) ?? throw new InvalidDataException($"corrupt payload: null {t}");
+                    return t.IsValueType ? value : Register(value);
+                }
+            default: throw new InvalidDataException($"corrupt payload: unknown tag {(byte)tag} at offset {_pos - 1}");
+        }
+    }
+
+    private T Register<T>(T value) where T : notnull
+    {
+        _refs.Add(value);
+        return value;
+    }
+
+    private int Reserve()
+    {
+        _refs.Add(null!);
+        return _refs.Count - 1;
+    }
+
+    private Array ReadArray()
+    {
+        Type element = ReadType();
+        int count = ReadCount();
+        Array array = Array.CreateInstance(element, count);
+        Register(array);
+        for (int i = 0; i < count; i++) array.SetValue(ReadValue(), i);
+        return array;
+    }
+
+    private IList ReadList()
+    {
+        Type type = ReadType();
+        int count = ReadCount();
+        var list = (IList)Activator.CreateInstance(type, count)!;
+        Register(list);
+        for (int i = 0; i < count; i++) list.Add(ReadValue());
+        return list;
+    }
+
+    private IDictionary ReadDictionary()
+    {
+        Type type = ReadType();
+        int count = ReadCount();
+        var dict = (IDictionary)Activator.CreateInstance(type, count)!;
+        Register(dict);
+        for (int i = 0; i < count; i++)
+        {
+            object key = ReadValue() ?? throw new InvalidDataException("corrupt payload: null dictionary key");
+            dict[key] = ReadValue();
+        }
+        return dict;
+    }
+
+    /// <summary>Reads an object written field by field; <paramref name="into"/> fills an existing instance.</summary>
+    public object ReadFieldwise(object? into)
+    {
+        Type type = ReadType();
+        object obj = into ?? RuntimeHelpers.GetUninitializedObject(type);
+        if (!type.IsValueType) Register(obj);
+        int count = ReadCount();
+        for (int i = 0; i < count; i++)
+        {
+            string name = ReadStringRaw();
+            FieldInfo field = FindField(type, name);
+            field.SetValue(obj, ReadValue());
+        }
+        return obj;
+    }
+
+
+    public void ExpectTag(Tag tag)
+    {
+        if ((Tag)ReadByte() != tag) throw new InvalidDataException($"corrupt payload: expected {tag} at offset {_pos - 1}");
+    }
+
+    private static FieldInfo FindField(Type type, string name)
+    {
+        int sep = name.IndexOf("::", StringComparison.Ordinal);
+        string? owner = sep < 0 ? null : name[..sep];
+        string fieldName = sep < 0 ? name : name[(sep + 2)..];
+        for (Type? t = type; t is not null; t = t.BaseType)
+        {
+            if (owner is not null && t.Name != owner) continue;
+            if (t.GetField(fieldName, TypeRules.InstanceFields) is { } f) return f;
+        }
+        throw new InvalidDataException($"field '{name}' not found on {type.FullName}; the child loaded a different build of that type");
+    }
+
+    private Delegate ReadDelegate()
+    {
+        Type delegateType = ReadType();
+        int slot = Reserve();
+        int count = ReadCount();
+        Delegate? result = null;
+        for (int i = 0; i < count; i++)
+        {
+            Type declaring = ReadType();
+            int token = ReadInt32Raw();
+            int genericCount = ReadCount();
+            Type[] generic = new Type[genericCount];
+            for (int g = 0; g < genericCount; g++) generic[g] = ReadType();
+            MethodInfo method = FindMethod(declaring, token, generic);
+            byte targetKind = ReadByte();
+            object? target = targetKind switch
+            {
+                0 => null,
+                1 => ReadValue(),
+                2 => declaring.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null),
+                _ => throw new InvalidDataException($"corrupt payload: delegate target kind {targetKind}"),
+            };
+            Delegate d = method.IsStatic ? method.CreateDelegate(delegateType) : method.CreateDelegate(delegateType, target);
+            result = result is null ? d : Delegate.Combine(result, d);
+        }
+        _refs[slot] = result ?? throw new InvalidDataException("corrupt payload: empty delegate");
+        return result;
+    }
+
+    private static MethodInfo FindMethod(Type declaring, int token, Type[] generic)
+    {
+        const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        foreach (MethodInfo m in declaring.GetMethods(all))
+        {
+            if (m.MetadataToken == token)
+                return generic.Length > 0 ? m.MakeGenericMethod(generic) : m;
+        }
+        throw new InvalidDataException($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");
+    }
+}

@@ -1,0 +1,118 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Multiprocessing.Interop;
+using Multiprocessing.Wire;
+using Diag = System.Diagnostics;
+
+namespace Multiprocessing.Spawning;
+
+/// <summary>
+/// The parent's hold on one running child: its pid, its channel, and a task that completes
+/// with CPython's exit code once the channel has closed <em>and</em> the OS process is gone
+/// (a join never returns while the process still exists).
+/// </summary>
+internal sealed class ChildHandle : IDisposable
+{
+    private readonly Diag.Process _os;
+    private readonly Socket _channel;
+    private readonly NetworkStream _stream;
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int? _reportedExit;
+    private int _disposed;
+
+    internal ChildHandle(Diag.Process os, Socket channel, byte[] bootstrap)
+    {
+        _os = os;
+        _channel = channel;
+        _stream = new NetworkStream(channel, ownsSocket: true);
+        Pid = os.Id;
+        try
+        {
+            Framing.Write(_stream, ChannelMessage.Create(ChannelMessageKind.Bootstrap, bootstrap));
+        }
+        catch (IOException)
+        {
+            // The child died before reading its payload (e.g. the host could not start):
+            // its exit status, observed below, tells the story.
+        }
+        _ = MonitorAsync();
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Completes with the exit code: ≥ 0 for an exit, −signum for a death by signal.</summary>
+    public Task<int> Exited => _exited.Task;
+
+    /// <summary>The exception frame the child sent, if its target raised.</summary>
+    public byte[]? ExceptionData { get; private set; }
+
+    private async Task MonitorAsync()
+    {
+        try
+        {
+            while (await Framing.ReadAsync(_stream, Framing.DefaultMaxMessageLength, CancellationToken.None).ConfigureAwait(false) is { } frame)
+            {
+                (ChannelMessageKind kind, ReadOnlyMemory<byte> body) = ChannelMessage.Parse(frame);
+                if (kind == ChannelMessageKind.Exit && body.Length >= 4)
+                    _reportedExit = BinaryPrimitives.ReadInt32LittleEndian(body.Span);
+                else if (kind == ChannelMessageKind.Exception)
+                    ExceptionData = body.ToArray();
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException or SocketException)
+        {
+            // A broken channel means the child is gone or going; its OS exit status decides.
+        }
+        try
+        {
+            await _os.WaitForExitAsync().ConfigureAwait(false);
+            _exited.TrySetResult(ExitCodeFrom(_os.ExitCode, _reportedExit));
+        }
+        catch (Exception e)
+        {
+            _exited.TrySetException(e);
+        }
+        finally
+        {
+            _stream.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// CPython's exitcode from what .NET 10 can see. <see cref="Diag.Process.ExitCode"/> reports a
+    /// death by signal N as 128+N, the same as <c>exit(128+N)</c>; the child's own exit frame
+    /// (sent from ProcessExit, which a signal death never runs) tells the two apart, so
+    /// <c>Environment.Exit(137)</c> reports 137 while SIGKILL reports −9.
+    /// </summary>
+    internal static int ExitCodeFrom(int osExitCode, int? reportedExit)
+    {
+        if (reportedExit is not null) return osExitCode;
+        if (!OperatingSystem.IsWindows() && osExitCode is > 128 and < 128 + 65) return -(osExitCode - 128);
+        return osExitCode;
+    }
+
+    /// <summary>Sends a signal unless the child has already been reaped (its pid may belong to another process by now).</summary>
+    public void Signal(int signal)
+    {
+        if (_exited.Task.IsCompleted) return;
+        try
+        {
+            if (_os.HasExited) return;
+        }
+        catch (InvalidOperationException) { return; }
+        if (signal == Libc.SIGKILL)
+        {
+            try { _os.Kill(); } catch (InvalidOperationException) { }
+            return;
+        }
+        if (Libc.Kill(Pid, signal) != 0 && Libc.Errno != Libc.ESRCH)
+            throw new IOException($"kill({Pid}, {signal}) failed (errno {Libc.Errno})");
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stream.Dispose();
+        _os.Dispose();
+    }
+}

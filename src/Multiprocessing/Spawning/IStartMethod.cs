@@ -1,0 +1,11 @@
+namespace Multiprocessing.Spawning;
+
+/// <summary>How a child comes to exist. Every method yields the same <see cref="ChildHandle"/>.</summary>
+internal interface IStartMethod
+{
+    /// <summary>CPython's name: "spawn", "forkserver".</summary>
+    string Name { get; }
+
+    /// <summary>Starts a child and sends it <paramref name="bootstrap"/>; throws synchronously if no child could be started.</summary>
+    ChildHandle Launch(byte[] bootstrap);
+}

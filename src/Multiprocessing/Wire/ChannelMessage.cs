@@ -1,0 +1,42 @@
+namespace Multiprocessing.Wire;
+
+/// <summary>Kinds of message on the parent↔child process channel.</summary>
+internal enum ChannelMessageKind : byte
+{
+    /// <summary>Parent → child: the serialized start payload.</summary>
+    Bootstrap = 1,
+    /// <summary>Child → parent: the target raised; body is the exception as data.</summary>
+    Exception = 2,
+    /// <summary>Child → parent: the process is exiting normally with this code (Int32, little-endian).</summary>
+    Exit = 3,
+}
+
+/// <summary>
+/// A process-channel message: <c>[version][kind][body]</c> inside one frame. The version byte
+/// lets a mismatched parent and child (two different library builds) fail with a clear error
+/// instead of misreading each other.
+/// </summary>
+internal static class ChannelMessage
+{
+    internal const byte ProtocolVersion = 1;
+
+    internal static byte[] Create(ChannelMessageKind kind, ReadOnlySpan<byte> body)
+    {
+        byte[] message = new byte[body.Length + 2];
+        message[0] = ProtocolVersion;
+        message[1] = (byte)kind;
+        body.CopyTo(message.AsSpan(2));
+        return message;
+    }
+
+    internal static (ChannelMessageKind Kind, ReadOnlyMemory<byte> Body) Parse(byte[] message)
+    {
+        if (message.Length < 2)
+            throw new InvalidDataException("invalid process channel message: shorter than its 2-byte header");
+        if (message[0] != ProtocolVersion)
+            throw new InvalidDataException(
+                $"process channel protocol version {message[0]} does not match this library's {ProtocolVersion}; " +
+                "the parent and child must load the same Multiprocessing.dll");
+        return ((ChannelMessageKind)message[1], message.AsMemory(2));
+    }
+}

@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+
+namespace Multiprocessing.Wire;
+
+/// <summary>
+/// CPython's <c>multiprocessing.connection</c> framing: a 4-byte big-endian signed length, or
+/// for messages over 0x7fffffff bytes the marker -1 followed by an 8-byte big-endian length
+/// (<c>Connection._send_bytes</c> / <c>_recv_bytes</c>). Every channel in the library uses it,
+/// so a truncated or bogus frame is detected in one place: a clean end of stream between
+/// frames is "no more frames"; anything else malformed is an <see cref="InvalidDataException"/>.
+/// </summary>
+internal static class Framing
+{
+    /// <summary>Default cap on one received message: a bogus header must not allocate gigabytes.</summary>
+    internal const long DefaultMaxMessageLength = 256L * 1024 * 1024;
+
+    /// <summary>Writes the header for a message of <paramref name="length"/> bytes; returns its size (4 or 12).</summary>
+    internal static int WriteHeader(Span<byte> destination, long length)
+    {
+        if (length <= int.MaxValue)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(destination, (int)length);
+            return 4;
+        }
+        BinaryPrimitives.WriteInt32BigEndian(destination, -1);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[4..], (ulong)length);
+        return 12;
+    }
+
+    internal static void Write(Stream stream, ReadOnlySpan<byte> message)
+    {
+        // One write for small messages: fewer syscalls, and a reader never sees a lone header.
+        if (message.Length <= 64 * 1024)
+        {
+            byte[] buffer = new byte[message.Length + 4];
+            WriteHeader(buffer, message.Length);
+            message.CopyTo(buffer.AsSpan(4));
+            stream.Write(buffer);
+        }
+        else
+        {
+            Span<byte> header = stackalloc byte[12];
+            stream.Write(header[..WriteHeader(header, message.Length)]);
+            stream.Write(message);
+        }
+        stream.Flush();
+    }
+
+    /// <summary>Reads one frame; null when the stream ended cleanly before a new frame began.</summary>
+    internal static byte[]? Read(Stream stream, long maxLength = DefaultMaxMessageLength)
+    {
+        Span<byte> header = stackalloc byte[8];
+        int got = ReadAtMost(stream, header[..4]);
+        if (got == 0) return null;
+        if (got < 4) throw Truncated("header");
+        long length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length == -1)
+        {
+            if (ReadAtMost(stream, header) < 8) throw Truncated("header");
+            ulong big = BinaryPrimitives.ReadUInt64BigEndian(header);
+            length = big > long.MaxValue ? -1 : (long)big;
+        }
+        byte[] message = new byte[CheckLength(length, maxLength)];
+        if (ReadAtMost(stream, message) < message.Length) throw Truncated("body");
+        return message;
+    }
+
+    /// <summary>Async twin of <see cref="Read"/>.</summary>
+    internal static async ValueTask<byte[]?> ReadAsync(Stream stream, long maxLength, CancellationToken cancellationToken)
+    {
+        byte[] header = new byte[8];
+        int got = await ReadAtMostAsync(stream, header.AsMemory(0, 4), cancellationToken).ConfigureAwait(false);
+        if (got == 0) return null;
+        if (got < 4) throw Truncated("header");
+        long length = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (length == -1)
+        {
+            if (await ReadAtMostAsync(stream, header, cancellationToken).ConfigureAwait(false) < 8) throw Truncated("header");
+            ulong big = BinaryPrimitives.ReadUInt64BigEndian(header);
+            length = big > long.MaxValue ? -1 : (long)big;
+        }
+        byte[] message = new byte[CheckLength(length, maxLength)];
+        if (await ReadAtMostAsync(stream, message, cancellationToken).ConfigureAwait(false) < message.Length) throw Truncated("body");
+        return message;
+    }
+
+    private static int CheckLength(long length, long maxLength)
+    {
+        if (length < 0)
+            throw new InvalidDataException($"invalid frame: negative message length {length}");
+        if (length > maxLength || length > Array.MaxLength)
+            throw new InvalidDataException(
+                $"invalid frame: message of {length} bytes exceeds the maximum of {Math.Min(maxLength, Array.MaxLength)} bytes");
+        return (int)length;
+    }
+
+    private static int ReadAtMost(Stream stream, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = stream.Read(buffer[total..]);
+            if (n == 0) break;
+            total += n;
+        }
+        return total;
+    }
+
+    private static async ValueTask<int> ReadAtMostAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = await stream.ReadAsync(buffer[total..], cancellationToken).ConfigureAwait(false);
+            if (n == 0) break;
+            total += n;
+        }
+        return total;
+    }
+
+    private static InvalidDataException Truncated(string part) =>
+        new($"truncated frame: the stream ended inside a message {part}");
+}
