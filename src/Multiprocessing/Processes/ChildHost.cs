@@ -62,11 +62,25 @@ internal static class ChildHost
         return fd;
     }
 
+    private static HashSet<int> TakeInheritedDescriptors()
+    {
+        var fds = new HashSet<int>();
+        string? list = Environment.GetEnvironmentVariable(ChildLaunch.DescriptorsVariable);
+        Environment.SetEnvironmentVariable(ChildLaunch.DescriptorsVariable, null);
+        foreach (string item in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && fd > 2) fds.Add(fd);
+        }
+        return fds;
+    }
+
     private static int Run(int fd)
     {
         s_bootstrapping = true;
+        HashSet<int> inherited = TakeInheritedDescriptors();
         Libc.SetCloseOnExec(fd, true);
-        CloseStrayDescriptors(fd);
+        foreach (int passed in inherited) Libc.SetCloseOnExec(passed, true); // ours now; a grandchild gets them only if passed again
+        CloseStrayDescriptors(fd, inherited);
         var channel = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
         var stream = new NetworkStream(channel, ownsSocket: true);
         s_stream = stream;
@@ -77,7 +91,7 @@ internal static class ChildHost
             byte[] frame = Framing.Read(stream) ?? throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
             (ChannelMessageKind kind, ReadOnlyMemory<byte> body) = ChannelMessage.Parse(frame);
             if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
-            self = ProcessPayload.Decode(body.ToArray());
+            self = ProcessPayload.Decode(body.ToArray(), inherited);
         }
         catch (Exception e)
         {
@@ -175,14 +189,14 @@ internal static class ChildHost
     /// closes nothing at exec, so every descriptor the parent had without close-on-exec arrived
     /// here. The runtime opens its own with close-on-exec, so the others are the strays.
     /// </summary>
-    private static void CloseStrayDescriptors(int keep)
+    private static void CloseStrayDescriptors(int channel, HashSet<int> passed)
     {
         string dir = OperatingSystem.IsLinux() ? "/proc/self/fd" : "/dev/fd";
         if (!Directory.Exists(dir)) return;
         var fds = new List<int>();
         foreach (string entry in Directory.EnumerateFileSystemEntries(dir))
         {
-            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && fd > 2 && fd != keep)
+            if (int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && fd > 2 && fd != channel && !passed.Contains(fd))
                 fds.Add(fd);
         }
         foreach (int fd in fds)

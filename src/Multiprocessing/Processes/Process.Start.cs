@@ -26,8 +26,8 @@ public partial class Process
             if (_target is not null) ArgumentBinder.Bind(_target, _args, _kwargs); // a bad call fails here, not in the child
             Cleanup();
 
-            byte[] payload = ProcessPayload.Encode(this);
-            ChildHandle handle = _context.Method.Launch(payload);
+            (byte[] payload, IReadOnlyList<int> descriptors) = ProcessPayload.Encode(this);
+            ChildHandle handle = _context.Method.Launch(payload, descriptors);
             _handle = handle;
             _sentinel = new Sentinel(handle.Exited);
             _target = null;

@@ -12,11 +12,11 @@ internal static class ProcessPayload
         string Name, int[] Identity, byte[] AuthKey, bool Daemon, int ParentPid, string ParentName,
         string StartMethod, bool KillOnParentDeath, string ClassName);
 
-    internal static byte[] Encode(Process process)
+    internal static (byte[] Data, IReadOnlyList<int> Descriptors) Encode(Process process)
     {
         Header h = process.CreateHeader();
         (Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs) = process.StartArguments;
-        return ProcessSerialization.Serializer.Serialize(SerializationPurpose.ProcessStart, w =>
+        return ProcessSerialization.Serializer.SerializeWithDescriptors(SerializationPurpose.ProcessStart, w =>
         {
             w.WriteStringRaw(h.Name);
             w.WriteValue(h.Identity);
@@ -43,7 +43,7 @@ internal static class ProcessPayload
         });
     }
 
-    internal static Process Decode(byte[] payload) =>
+    internal static Process Decode(byte[] payload, IReadOnlyCollection<int> inheritedDescriptors) =>
         ProcessSerialization.Serializer.Deserialize(payload, r =>
         {
             var h = new Header(
@@ -56,5 +56,5 @@ internal static class ProcessPayload
             var kwargs = (IReadOnlyDictionary<string, object?>?)r.ReadValue() ?? new Dictionary<string, object?>();
             process.InitializeInChild(h, target, args, kwargs);
             return process;
-        });
+        }, inheritedDescriptors);
 }

@@ -31,7 +31,10 @@ internal sealed class BinarySerializer : ISerializer
     /// in the graph uses a field of a closure object already written, the whole value is written
     /// again with the fuller analysis (analysis only grows, so this ends).
     /// </summary>
-    public byte[] Serialize(SerializationPurpose purpose, Action<ObjectWriter> write)
+    public byte[] Serialize(SerializationPurpose purpose, Action<ObjectWriter> write) => SerializeWithDescriptors(purpose, write).Data;
+
+    /// <summary>Like <see cref="Serialize(SerializationPurpose, Action{ObjectWriter})"/>, also returning the descriptors the payload passes.</summary>
+    public (byte[] Data, IReadOnlyList<int> Descriptors) SerializeWithDescriptors(SerializationPurpose purpose, Action<ObjectWriter> write)
     {
         var analyzer = new ClosureAnalyzer();
         TypeCodec[] codecs = Codecs();
@@ -40,17 +43,17 @@ internal sealed class BinarySerializer : ISerializer
             var writer = new ObjectWriter(codecs, purpose, analyzer);
             writer.WriteByte(FormatVersion);
             write(writer);
-            if (!writer.NeedsRetry || attempt >= 8) return writer.ToArray();
+            if (!writer.NeedsRetry || attempt >= 8) return (writer.ToArray(), writer.InheritedDescriptors);
         }
     }
 
     public object? Deserialize(ReadOnlySpan<byte> data) => Deserialize(data.ToArray(), r => r.ReadValue());
 
-    public T Deserialize<T>(byte[] data, Func<ObjectReader, T> read)
+    public T Deserialize<T>(byte[] data, Func<ObjectReader, T> read, IReadOnlyCollection<int>? inheritedDescriptors = null)
     {
         if (data.Length == 0 || data[0] != FormatVersion)
             throw new InvalidDataException($"payload format version {(data.Length == 0 ? "(empty)" : data[0].ToString())} is not {FormatVersion}");
-        var reader = new ObjectReader(data, Codecs());
+        var reader = new ObjectReader(data, Codecs()) { InheritedDescriptors = inheritedDescriptors };
         reader.ReadByte();
         T result = read(reader);
         if (!reader.AtEnd) throw new InvalidDataException("corrupt payload: trailing bytes after the value");

@@ -37,6 +37,18 @@ internal sealed class ObjectReader
     }
 
     public byte ReadByte() => Take(1)[0];
+
+    /// <summary>Reads a descriptor written by <see cref="ObjectWriter.WriteInheritedDescriptor"/>; it must be one this process inherited.</summary>
+    public int ReadInheritedDescriptor()
+    {
+        int fd = ReadInt32Raw();
+        if (InheritedDescriptors is null || !InheritedDescriptors.Contains(fd))
+            throw new InvalidDataException($"corrupt payload: descriptor {fd} was not passed to this process");
+        return fd;
+    }
+
+    /// <summary>The descriptors the parent passed at start (set by the child host).</summary>
+    public IReadOnlyCollection<int>? InheritedDescriptors { get; init; }
     public int ReadInt32Raw() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
     public long ReadInt64Raw() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
 

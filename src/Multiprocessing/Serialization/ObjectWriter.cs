@@ -38,6 +38,23 @@ internal sealed class ObjectWriter
 
     public byte[] ToArray() => _out.ToArray();
 
+    /// <summary>Descriptors the receiving process must inherit for this payload (connections passed to a child).</summary>
+    public IReadOnlyList<int> InheritedDescriptors => _inherited;
+    private readonly List<int> _inherited = [];
+
+    /// <summary>
+    /// Records that <paramref name="fd"/> must be inherited by the child being started, and writes
+    /// its number (a spawned child sees it under the same number). Only a process start can
+    /// carry a descriptor.
+    /// </summary>
+    public void WriteInheritedDescriptor(int fd, Type ownerType)
+    {
+        if (Purpose != SerializationPurpose.ProcessStart)
+            throw Refuse(ownerType, "it holds an operating-system handle, which can only be passed to a child as part of starting it");
+        if (!_inherited.Contains(fd)) _inherited.Add(fd);
+        WriteInt32Raw(fd);
+    }
+
     public void PushPath(string segment) => _path.Add(segment);
     public void PopPath() => _path.RemoveAt(_path.Count - 1);
     public string CurrentPath => _path.Count == 0 ? "the value" : string.Join(" → ", _path);

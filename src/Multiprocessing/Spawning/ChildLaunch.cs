@@ -19,10 +19,13 @@ internal static class ChildLaunch
 {
     internal const string ChannelVariable = "MULTIPROCESSING_CHANNEL_FD";
     internal const string StartupHooksVariable = "DOTNET_STARTUP_HOOKS";
+    /// <summary>Descriptors passed to the child besides its channel (connections given as arguments).</summary>
+    internal const string DescriptorsVariable = "MULTIPROCESSING_INHERITED_FDS";
 
-    internal static LaunchCommand Resolve(HostInfo host, int channelFd, Func<string, bool> fileExists)
+    internal static LaunchCommand Resolve(HostInfo host, int channelFd, IReadOnlyList<int> descriptors, Func<string, bool> fileExists)
     {
         var env = new Dictionary<string, string> { [ChannelVariable] = channelFd.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (descriptors.Count > 0) env[DescriptorsVariable] = string.Join(',', descriptors);
         bool haveLibrary = host.LibraryPath.Length > 0 && fileExists(host.LibraryPath);
 
         if (haveLibrary && host.DepsPath is { } deps && host.RuntimeConfigPath is { } rc && fileExists(deps) && fileExists(rc) &&

@@ -6,6 +6,10 @@ internal interface IStartMethod
     /// <summary>CPython's name: "spawn", "forkserver".</summary>
     string Name { get; }
 
-    /// <summary>Starts a child and sends it <paramref name="bootstrap"/>; throws synchronously if no child could be started.</summary>
-    ChildHandle Launch(byte[] bootstrap);
+    /// <summary>
+    /// Starts a child and sends it <paramref name="bootstrap"/>; the child also receives
+    /// <paramref name="descriptors"/> under the same numbers. Throws synchronously if no child
+    /// could be started.
+    /// </summary>
+    ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors);
 }

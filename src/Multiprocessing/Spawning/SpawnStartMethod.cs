@@ -24,7 +24,7 @@ internal sealed class SpawnStartMethod : IStartMethod
 
     public string Name => "spawn";
 
-    public ChildHandle Launch(byte[] bootstrap)
+    public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
             throw new PlatformNotSupportedException("Multiprocessing currently starts child processes on Linux and macOS only.");
@@ -37,7 +37,8 @@ internal sealed class SpawnStartMethod : IStartMethod
             try
             {
                 Libc.SetCloseOnExec(childFd, false);
-                LaunchCommand command = ChildLaunch.Resolve(_host(), childFd, File.Exists);
+                foreach (int fd in descriptors) Libc.SetCloseOnExec(fd, false);
+                LaunchCommand command = ChildLaunch.Resolve(_host(), childFd, descriptors, File.Exists);
                 var psi = new Diag.ProcessStartInfo(command.FileName) { UseShellExecute = false };
                 foreach (string a in command.Arguments) psi.ArgumentList.Add(a);
                 foreach ((string k, string v) in command.Environment) psi.Environment[k] = v;
@@ -60,6 +61,9 @@ internal sealed class SpawnStartMethod : IStartMethod
             finally
             {
                 Libc.Close(childFd);
+                // The parent keeps its copies (it may close them itself, CPython test_spawn_close),
+                // but no later child may inherit them.
+                foreach (int fd in descriptors) Libc.SetCloseOnExec(fd, true);
             }
             channel = new Socket(new SafeSocketHandle(parentFd, ownsHandle: true));
         }
