@@ -1,29 +1,26 @@
-using Multiprocessing;
+using System.Reflection;
 
 namespace Multiprocessing.TestApp;
 
-/// <summary>A console app whose scenarios the tests run as a real parent process (stdout, exit, apphost).</summary>
+/// <summary>
+/// A real console app for the behaviors a test host cannot show (its own stdout, its normal
+/// exit, being SIGKILLed, apphost and published shapes). <c>Multiprocessing.TestApp NAME args…</c>
+/// runs <c>Scenarios.NAME(args)</c>; scenarios live in Scenarios.*.cs.
+/// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        string scenario = args.Length > 0 ? args[0] : "smoke";
-        switch (scenario)
-        {
-            case "hostinfo":
-                Console.WriteLine(Spawning.HostInfo.Current(false));
-                Console.WriteLine(AppContext.GetData("RUNTIME_CONFIG_FILES"));
-                return 0;
-            case "smoke":
-                int n = 7;
-                var p = new Process(() => { Console.WriteLine($"child got {n}"); Environment.Exit(n * 6); });
-                p.Start();
-                p.Join();
-                Console.WriteLine($"exit={p.ExitCode} {p}");
-                return 0;
-            default:
-                Console.Error.WriteLine($"unknown scenario {scenario}");
-                return 2;
-        }
+        if (args.Length == 0) return Usage();
+        MethodInfo? scenario = typeof(Scenarios).GetMethod(args[0], BindingFlags.Public | BindingFlags.Static, [typeof(string[])]);
+        if (scenario is null) return Usage();
+        return (int)scenario.Invoke(null, [args[1..]])!;
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: Multiprocessing.TestApp SCENARIO [args…]; scenarios: " +
+            string.Join(", ", typeof(Scenarios).GetMethods(BindingFlags.Public | BindingFlags.Static).Select(m => m.Name)));
+        return 2;
     }
 }
