@@ -85,10 +85,19 @@ internal static class ChildHost
         var stream = new NetworkStream(channel, ownsSocket: true);
         s_stream = stream;
 
+        bool spare = Environment.GetEnvironmentVariable(ForkServerStartMethod.WarmVariable) is not null;
+        if (spare)
+        {
+            Environment.SetEnvironmentVariable(ForkServerStartMethod.WarmVariable, null);
+            WarmUp();
+        }
+
         Process self;
         try
         {
-            byte[] frame = Framing.Read(stream) ?? throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
+            byte[]? frame = Framing.Read(stream);
+            if (frame is null && spare) return 0; // a forkserver spare that was never needed: its parent is gone
+            if (frame is null) throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
             (ChannelMessageKind kind, ReadOnlyMemory<byte> body) = ChannelMessage.Parse(frame);
             if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
             self = ProcessPayload.Decode(body.ToArray(), inherited);
@@ -126,6 +135,24 @@ internal static class ChildHost
             try { Console.Error.Write($"Process {self.Name}:\n{e}\n"); Console.Error.Flush(); } catch (Exception) { }
             Report(e);
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// A forkserver spare runs the start path once on dummy data while it waits, so the real
+    /// start finds the serializer and codecs JIT-compiled.
+    /// </summary>
+    private static void WarmUp()
+    {
+        try
+        {
+            byte[] data = RemoteExceptionCodec.Encode(new InvalidOperationException("warm-up", new ArgumentException("inner")));
+            _ = RemoteExceptionCodec.Decode(data);
+            _ = ProcessSerialization.Serializer.Deserialize(ProcessSerialization.Serializer.Serialize(new object?[] { 1, "s", 2.0, new[] { 1L } }));
+        }
+        catch (Exception e) when (e is InvalidDataException or System.Runtime.Serialization.SerializationException)
+        {
+            // Warm-up is an optimization only.
         }
     }
 

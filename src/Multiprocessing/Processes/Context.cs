@@ -14,6 +14,7 @@ public static class Context
 {
     private static readonly Lock s_lock = new();
     private static readonly ProcessContext s_spawn = new(new SpawnStartMethod(() => HostInfo.Current(Process.FreezeSupportCalled)), "SpawnProcess");
+    private static readonly ProcessContext s_forkServer = new(new ForkServerStartMethod(() => HostInfo.Current(Process.FreezeSupportCalled)), "ForkServerProcess");
     private static ProcessContext? s_actual;
 
     /// <summary>The context for <paramref name="method"/>, or the default context when null.</summary>
@@ -24,6 +25,7 @@ public static class Context
         return method switch
         {
             "spawn" => s_spawn,
+            "forkserver" => s_forkServer,
             _ => throw new ArgumentException($"cannot find context for {PyRepr.Str(method)}", nameof(method)),
         };
     }
@@ -51,7 +53,7 @@ public static class Context
     }
 
     /// <summary>The start methods available on this platform, the default first.</summary>
-    public static IReadOnlyList<string> GetAllStartMethods() => ["spawn"];
+    public static IReadOnlyList<string> GetAllStartMethods() => ["spawn", "forkserver"];
 
     internal static ProcessContext Default
     {

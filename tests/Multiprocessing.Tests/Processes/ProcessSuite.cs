@@ -56,3 +56,10 @@ public sealed class SpawnProcessTests : ProcessSuite
     protected override ProcessContext Ctx => Context.Get("spawn");
     protected override string ClassName => "SpawnProcess";
 }
+
+/// <summary>The suite under the <c>forkserver</c> start method (warm spare hosts).</summary>
+public sealed class ForkServerProcessTests : ProcessSuite
+{
+    protected override ProcessContext Ctx => Context.Get("forkserver");
+    protected override string ClassName => "ForkServerProcess";
+}

@@ -1,0 +1,69 @@
+using System.Net.Sockets;
+using Multiprocessing.Interop;
+using Diag = System.Diagnostics;
+
+namespace Multiprocessing.Spawning;
+
+/// <summary>
+/// Starts one child host process. The child inherits exactly one descriptor besides stdio and
+/// the ones it is given: its end of a socket pair that carries the bootstrap payload down and
+/// result frames up, and whose EOF tells each side that the other has died.
+/// </summary>
+internal static class HostLauncher
+{
+    /// <summary>
+    /// Held while a child's descriptors are inheritable: .NET 10 closes no stray descriptors
+    /// at exec, so two concurrent launches would each leak their channel into the other child
+    /// (CPython test_child_fd_inflation).
+    /// </summary>
+    internal static readonly Lock SpawnLock = new();
+
+    internal static (Diag.Process Os, Socket Channel) Launch(HostInfo host, IReadOnlyList<int> descriptors,
+                                                             IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+            throw new PlatformNotSupportedException("Multiprocessing currently starts child processes on Linux and macOS only.");
+
+        lock (SpawnLock)
+        {
+            (int parentFd, int childFd) = Libc.CreateSocketPair();
+            Diag.Process os;
+            try
+            {
+                Libc.SetCloseOnExec(childFd, false);
+                foreach (int fd in descriptors) Libc.SetCloseOnExec(fd, false);
+                LaunchCommand command = ChildLaunch.Resolve(host, childFd, descriptors, File.Exists);
+                var psi = new Diag.ProcessStartInfo(command.FileName) { UseShellExecute = false };
+                foreach (string a in command.Arguments) psi.ArgumentList.Add(a);
+                foreach ((string k, string v) in command.Environment) psi.Environment[k] = v;
+                if (extraEnvironment is not null)
+                {
+                    foreach ((string k, string v) in extraEnvironment) psi.Environment[k] = v;
+                }
+                try
+                {
+                    os = Diag.Process.Start(psi) ?? throw new InvalidOperationException("Process.Start returned null");
+                }
+                catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+                {
+                    throw new InvalidOperationException(
+                        $"Failed to start a child process with '{command.FileName}': {e.Message}. " +
+                        "Check that the .NET runtime that runs this app can still be executed.", e);
+                }
+            }
+            catch
+            {
+                Libc.Close(parentFd);
+                throw;
+            }
+            finally
+            {
+                Libc.Close(childFd);
+                // The parent keeps its copies (it may close them itself, CPython test_spawn_close),
+                // but no later child may inherit them.
+                foreach (int fd in descriptors) Libc.SetCloseOnExec(fd, true);
+            }
+            return (os, new Socket(new SafeSocketHandle(parentFd, ownsHandle: true)));
+        }
+    }
+}
