@@ -24,7 +24,7 @@ public static class Context
         return method switch
         {
             "spawn" => s_spawn,
-            _ => throw new ArgumentException($"cannot find context for {PyRepr.Str(method)}", nameof(method)),
+            _ => throw new ArgumentException($"cannot find context for {PyRepr.Str(method)}"), // no paramName: Message stays CPython's exact text
         };
     }
 

@@ -628,8 +628,8 @@ public abstract partial class ProcessSuite
         // was hosted (Spawning/ChildLaunch). Here (dotnet test): the muxer runs the library's
         // child host with this app's runtimeconfig and deps file, and the child runs.
         Assert.Null(typeof(Context).GetMethod("SetExecutable"));
-        Spawning.LaunchCommand cmd = Spawning.ChildLaunch.Resolve(Spawning.HostInfo.Current(false), 3, [], File.Exists);
-        Assert.Equal(Spawning.LaunchKind.DotnetExec, cmd.Kind);
+        Multiprocessing.Spawning.LaunchCommand cmd = Multiprocessing.Spawning.ChildLaunch.Resolve(Multiprocessing.Spawning.HostInfo.Current(false), 3, [], File.Exists);
+        Assert.Equal(Multiprocessing.Spawning.LaunchKind.DotnetExec, cmd.Kind);
         Assert.Equal(0, RunToEnd(Make(() => { })));
     }
 }
