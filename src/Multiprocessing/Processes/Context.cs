@@ -26,7 +26,7 @@ public static class Context
         {
             "spawn" => s_spawn,
             "forkserver" => s_forkServer,
-            _ => throw new ArgumentException($"cannot find context for {PyRepr.Str(method)}", nameof(method)),
+            _ => throw new ArgumentException($"cannot find context for {PyRepr.Str(method)}"), // no paramName: Message stays CPython's exact text
         };
     }
 

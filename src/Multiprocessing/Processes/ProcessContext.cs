@@ -32,7 +32,7 @@ public sealed class ProcessContext
     /// <summary>Always throws: a concrete context's method is fixed.</summary>
     /// <exception cref="ArgumentException"><c>cannot set start method of concrete context</c>.</exception>
     public void SetStartMethod(string? method) =>
-        throw new ArgumentException("cannot set start method of concrete context", nameof(method));
+        throw new ArgumentException("cannot set start method of concrete context"); // no paramName: Message stays CPython's exact text
 
     /// <summary>A process running <paramref name="target"/> with <paramref name="args"/> and <paramref name="kwargs"/>.</summary>
     public Process Process(Delegate? target = null, object?[]? args = null, IReadOnlyDictionary<string, object?>? kwargs = null,
