@@ -86,14 +86,22 @@ internal sealed class ObjectReader
 
     public Type ReadType()
     {
-        int index = ReadCount();
+        // An index, not a count: it is bounded by the types read so far, not by the bytes left.
+        ulong index = ReadVarUInt();
         if (index > 0)
         {
-            if (index > _types.Count) throw new InvalidDataException($"corrupt payload: type reference {index} is undefined");
-            return _types[index - 1];
+            if (index > (ulong)_types.Count) throw new InvalidDataException($"corrupt payload: type reference {index} is undefined");
+            return _types[(int)index - 1];
         }
         string name = ReadStringRaw();
-        Type type = Type.GetType(name, throwOnError: false)
+        Type? loaded;
+        try { loaded = Type.GetType(name, throwOnError: false); }
+        catch (Exception e) when (e is FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
+        {
+            // throwOnError: false still throws for a malformed assembly name.
+            throw new InvalidDataException($"corrupt payload: '{name}' is not a loadable type name", e);
+        }
+        Type type = loaded
             ?? throw new InvalidDataException($"type '{name}' cannot be loaded in this process; the child must be able to load the same assemblies as the parent");
         _types.Add(type);
         return type;
@@ -129,8 +137,8 @@ internal sealed class ObjectReader
             case Tag.Enum: { Type t = ReadType(); long v = ReadInt64Raw(); return t.IsEnum ? Enum.ToObject(t, v) : throw new InvalidDataException($"corrupt payload: {t} is not an enum"); }
             case Tag.Ref:
                 {
-                    int id = ReadCount();
-                    return id < _refs.Count ? _refs[id] : throw new InvalidDataException($"corrupt payload: object reference {id} is undefined");
+                    ulong id = ReadVarUInt(); // an index into the objects read so far, not a count of bytes
+                    return id < (ulong)_refs.Count ? _refs[(int)id] : throw new InvalidDataException($"corrupt payload: object reference {id} is undefined");
                 }
             case Tag.Custom:
                 {

@@ -1,0 +1,96 @@
+using Multiprocessing.Spawning;
+using Xunit;
+
+namespace Multiprocessing.Tests.Spawning;
+
+public class ChildLaunchTests
+{
+    private const string Root = "/opt/dotnet";
+    private const string RuntimeDir = Root + "/shared/Microsoft.NETCore.App/10.0.0/";
+    private const string Lib = "/app/Multiprocessing.dll";
+
+    private static HostInfo Host(string? processPath, string? rc = "/app/app.runtimeconfig.json", string? deps = "/app/app.deps.json",
+                                 bool hooks = true, bool freeze = false) =>
+        new(processPath, Lib, rc, deps, RuntimeDir, hooks, freeze);
+
+    private static Func<string, bool> Files(params string[] existing) => p => existing.Contains(p);
+
+    [Fact]
+    public void The_real_test_host_resolves_to_dotnet_exec_with_the_library()
+    {
+        HostInfo host = HostInfo.Current(freezeSupportCalled: false);
+        LaunchCommand cmd = ChildLaunch.Resolve(host, 3, [], File.Exists);
+        Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
+        Assert.True(File.Exists(cmd.FileName), cmd.FileName);
+        Assert.Equal("exec", cmd.Arguments[0]);
+        Assert.Equal(host.LibraryPath, cmd.Arguments[^1]);
+        Assert.Equal("3", cmd.Environment[ChildLaunch.ChannelVariable]);
+        Assert.False(cmd.Environment.ContainsKey(ChildLaunch.DescriptorsVariable));
+    }
+
+    [Fact]
+    public void Dotnet_app_dll_reuses_the_muxer_with_the_apps_runtimeconfig_and_deps()
+    {
+        LaunchCommand cmd = ChildLaunch.Resolve(Host("/usr/bin/dotnet"), 5, [7, 9],
+            Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"));
+        Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
+        Assert.Equal("/usr/bin/dotnet", cmd.FileName);
+        Assert.Equal(["exec", "--runtimeconfig", "/app/app.runtimeconfig.json", "--depsfile", "/app/app.deps.json", Lib], cmd.Arguments);
+        Assert.Equal("5", cmd.Environment[ChildLaunch.ChannelVariable]);
+        Assert.Equal("7,9", cmd.Environment[ChildLaunch.DescriptorsVariable]);
+    }
+
+    [Fact]
+    public void A_framework_dependent_apphost_finds_the_muxer_from_the_runtime_directory()
+    {
+        LaunchCommand cmd = ChildLaunch.Resolve(Host("/app/app"), 3, [],
+            Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json", Root + "/dotnet"));
+        Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
+        Assert.Equal(Root + "/dotnet", cmd.FileName);
+        Assert.Equal(Lib, cmd.Arguments[^1]);
+    }
+
+    [Fact]
+    public void A_self_contained_app_is_reexecuted_with_a_startup_hook()
+    {
+        // No muxer beside the runtime: the runtime directory is the app's own.
+        LaunchCommand cmd = ChildLaunch.Resolve(Host("/app/app"), 3, [],
+            Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"));
+        Assert.Equal(LaunchKind.StartupHook, cmd.Kind);
+        Assert.Equal("/app/app", cmd.FileName);
+        Assert.Empty(cmd.Arguments);
+        Assert.Equal(Lib, cmd.Environment[ChildLaunch.StartupHooksVariable]);
+    }
+
+    [Fact]
+    public void Without_startup_hooks_FreezeSupport_reexecutes_the_app()
+    {
+        LaunchCommand cmd = ChildLaunch.Resolve(Host("/app/app", rc: null, deps: null, hooks: false, freeze: true), 3, [], Files());
+        Assert.Equal(LaunchKind.FreezeSupport, cmd.Kind);
+        Assert.Equal("/app/app", cmd.FileName);
+        Assert.False(cmd.Environment.ContainsKey(ChildLaunch.StartupHooksVariable));
+    }
+
+    [Fact]
+    public void When_nothing_works_the_error_says_to_add_FreezeSupport()
+    {
+        var e = Assert.Throws<NotSupportedException>(() =>
+            ChildLaunch.Resolve(Host("/app/app", rc: null, deps: null, hooks: false), 3, [], Files()));
+        Assert.Contains("Process.FreezeSupport()", e.Message);
+        Assert.Contains("/app/app", e.Message);
+
+        // The muxer itself can never be re-run bare, even with FreezeSupport.
+        Assert.Throws<NotSupportedException>(() =>
+            ChildLaunch.Resolve(Host("/usr/bin/dotnet", rc: null, deps: null, freeze: true), 3, [], Files(Lib)));
+    }
+
+    [Theory]
+    [InlineData(137, 137, 137)]   // exit(137) reported its exit frame
+    [InlineData(137, null, -9)]   // SIGKILL
+    [InlineData(143, null, -15)]  // SIGTERM
+    [InlineData(0, null, 0)]
+    [InlineData(1, null, 1)]
+    [InlineData(3, 3, 3)]
+    public void Exit_codes_map_like_CPython(int os, int? reported, int expected) =>
+        Assert.Equal(expected, ChildHandle.ExitCodeFrom(os, reported));
+}
