@@ -59,6 +59,15 @@ public partial class Process : IDisposable
     {
     }
 
+    /// <summary>
+    /// For a subclass that declares no constructor (<c>class MyProc : Process { public override void Run() … }</c>):
+    /// without it the implicit <c>base()</c> would be ambiguous between the other constructors.
+    /// </summary>
+    protected Process()
+        : this(Context.Default, null, null, null, null, null, null)
+    {
+    }
+
     /// <summary>For subclasses that override <see cref="Run"/>: <c>base(name: "worker")</c>.</summary>
     protected Process(string? name = null, bool? daemon = null)
         : this(Context.Default, null, null, null, null, name, daemon)
