@@ -10,6 +10,8 @@ switch (mode)
         return Compare.Run(reps);
     case "breakdown":
         return Breakdown.Run(reps);
+    case "breakdown-one":
+        return Breakdown.RunOne(reps);
     case "micro":
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Compare).Assembly).Run(args[1..]);
         return 0;
