@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace Multiprocessing.Benchmarks;
+
+/// <summary>One table row: ours, then the six CPython cells (3.11 then 3.13; spawn, forkserver, fork), then the ratio.</summary>
+internal sealed record Row(string Figure, string Ours, string[] CPython, string Ratio);
+
+/// <summary>
+/// `compare`: one markdown table of our figures beside CPython's, all measured in this run.
+/// A new figure is one more <see cref="Row"/> (see the Connections rows at the end).
+/// </summary>
+internal static class Compare
+{
+    private static readonly string[] Methods = ["spawn", "forkserver", "fork"];
+    private static readonly (string Label, string? Pyenv)[] Pythons = [("3.11", null), ("3.13", "3.13.0")];
+
+    public static int Run(int reps)
+    {
+        int warmup = Math.Max(1, Math.Min(3, reps / 5));
+        ProcessContext spawn = Context.Get("spawn");
+        var rows = new List<Row>();
+
+        // CPython first: it runs its own children and must not overlap with ours.
+        var py = new List<(string Label, JsonElement? Result, string Why)>();
+        foreach ((string label, string? pyenv) in Pythons)
+        {
+            (JsonElement? result, string why) = Measure.CPython(pyenv, reps);
+            py.Add((label, result, why));
+        }
+
+        double ours = Measure.Time(reps, warmup, () => Measure.OurNoOp(spawn));
+        double hello = Measure.Time(reps, warmup, Measure.HelloOnce);
+        string[] pyStart = PyCells(py, r => r.GetProperty("start_join_ms"), v => Ms(v.GetDouble()));
+        double? py311Spawn = PyValue(py, 0, "spawn", r => r.GetProperty("start_join_ms"), v => v.GetDouble());
+        rows.Add(new Row("start→join, no-op child (ms)", $"{Ms(ours)} (spawn)", pyStart,
+            $"{ours / hello:F2}× dotnet floor" + (py311Spawn is { } s ? $"; {ours / s:F2}× CPython 3.11 spawn" : "")));
+        rows.Add(new Row("bare `dotnet exec` hello-world start→exit (ms)", Ms(hello), Empty(), "the floor for a cold .NET child"));
+
+        Memory ourMem = Measure.OurIdleMemory(spawn);
+        Memory helloMem = Measure.HelloIdleMemory();
+        foreach ((string name, Func<Memory, long> pick, string key) in new (string, Func<Memory, long>, string)[]
+                 {
+                     ("RSS", m => m.Rss, "rss"), ("PSS", m => m.Pss, "pss"), ("private dirty", m => m.PrivateDirty, "private_dirty"),
+                 })
+        {
+            string[] cells = PyCells(py, r => r.GetProperty("memory_kib"), v => v.ValueKind == JsonValueKind.Null ? "n/a" : Mib(v.GetProperty(key).GetInt64()));
+            double? pySpawnMem = PyValue(py, 0, "spawn", r => r.GetProperty("memory_kib"), v => (double)v.GetProperty(key).GetInt64());
+            rows.Add(new Row($"idle child {name} (MiB)", $"{Mib(pick(ourMem))} (bare dotnet: {Mib(pick(helloMem))})", cells,
+                $"{(double)pick(ourMem) / pick(helloMem):F2}× bare dotnet" + (pySpawnMem is { } m ? $"; {pick(ourMem) / m:F2}× CPython 3.11 spawn" : "")));
+        }
+
+        // Needs Connections (Pipe, Send/Recv, SendBytes/RecvBytes): when they land, measure here and
+        // replace each placeholder with a Row, with the CPython side added to cpython_bench.py.
+        rows.Add(new Row("small-object Send/Recv round-trip (µs)", "n/a — needs Connections", NA(), ""));
+        rows.Add(new Row("16 MiB SendBytes/RecvBytes round-trip (MiB/s)", "n/a — needs Connections", NA(), ""));
+
+        Print(rows, py, reps, warmup);
+        return 0;
+    }
+
+    private static string Ms(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
+    private static string Mib(long kib) => (kib / 1024.0).ToString("F1", CultureInfo.InvariantCulture);
+    private static string[] Empty() => [.. Enumerable.Repeat("", 6)];
+    private static string[] NA() => [.. Enumerable.Repeat("n/a", 6)];
+
+    private static string[] PyCells(List<(string Label, JsonElement? Result, string Why)> py,
+                                    Func<JsonElement, JsonElement> section, Func<JsonElement, string> format)
+    {
+        var cells = new List<string>();
+        foreach ((_, JsonElement? result, string why) in py)
+            foreach (string method in Methods)
+                cells.Add(result is not { } r ? why
+                        : section(r).TryGetProperty(method, out JsonElement v) ? format(v) : "n/a (method unavailable)");
+        return [.. cells];
+    }
+
+    private static double? PyValue(List<(string Label, JsonElement? Result, string Why)> py, int index, string method,
+                                   Func<JsonElement, JsonElement> section, Func<JsonElement, double> pick) =>
+        py[index].Result is { } r && section(r).TryGetProperty(method, out JsonElement v) && v.ValueKind != JsonValueKind.Null ? pick(v) : null;
+
+    private static void Print(List<Row> rows, List<(string Label, JsonElement? Result, string Why)> py, int reps, int warmup)
+    {
+        var header = new List<string> { "figure", "ours" };
+        foreach ((string label, JsonElement? result, _) in py)
+        {
+            string version = result is { } r ? r.GetProperty("version").GetString()! : label;
+            header.AddRange(Methods.Select(m => $"CPython {version} {m}"));
+        }
+        header.Add("ratio");
+        Console.WriteLine("| " + string.Join(" | ", header) + " |");
+        Console.WriteLine("|" + string.Concat(header.Select(_ => "---|")));
+        foreach (Row row in rows)
+            Console.WriteLine("| " + string.Join(" | ", [row.Figure, row.Ours, .. row.CPython, row.Ratio]) + " |");
+        Console.WriteLine();
+        Console.WriteLine($"Medians over {reps} repetitions after {warmup} warm-up; {Environment.ProcessorCount} cores; " +
+                          $"{RuntimeInformation.FrameworkDescription}; {RuntimeInformation.OSDescription}; " +
+                          $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {LoadAverage()}.");
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
+    }
+}

@@ -1,0 +1,21 @@
+using Multiprocessing.Benchmarks;
+
+// The library's Main is the child host, but a child started from this app also runs this app's
+// assemblies; nothing here runs in a child, so no FreezeSupport call is needed.
+string mode = args.Length > 0 ? args[0] : "compare";
+int reps = args.Length > 2 && args[1] == "--reps" ? int.Parse(args[2]) : 30;
+switch (mode)
+{
+    case "compare":
+        return Compare.Run(reps);
+    case "breakdown":
+        return Breakdown.Run(reps);
+    case "breakdown-one":
+        return Breakdown.RunOne(reps);
+    case "micro":
+        BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Compare).Assembly).Run(args[1..]);
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: Multiprocessing.Benchmarks compare [--reps N] | breakdown [--reps N] | micro [BenchmarkDotNet args]");
+        return 2;
+}
