@@ -57,15 +57,29 @@ internal sealed class ForkServerStartMethod : IStartMethod
         {
             while (_idle.TryDequeue(out var h))
             {
-                bool alive;
-                try { alive = !h.Os.HasExited; }
-                catch (InvalidOperationException) { alive = false; }
-                if (alive) return h;
+                if (IsAlive(h)) return h;
                 // A spare that died (killed from outside, CPython test_forkserver_sigkill) is replaced, not used.
                 h.Channel.Dispose();
                 h.Os.Dispose();
             }
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A dead spare shows as an exited process or, before the runtime has reaped it, as EOF on
+    /// its channel (an idle spare never writes, so anything readable means its end closed).
+    /// </summary>
+    private static bool IsAlive((Diag.Process Os, Socket Channel) h)
+    {
+        try
+        {
+            if (h.Os.HasExited) return false;
+            return !h.Channel.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is InvalidOperationException or SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 

@@ -53,7 +53,14 @@ public class ForkServerTests
         }
         var deadline = DateTime.UtcNow + Long;
         while (method.IdlePids.Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        foreach (int pid in method.IdlePids) System.Diagnostics.Process.GetProcessById(pid).Kill();
+        foreach (int pid in method.IdlePids)
+        {
+            // Kill() only sends SIGKILL; wait for the death, as CPython's test_forkserver_sigkill
+            // does, so the next Start() races nothing but the replacement.
+            using var spare = System.Diagnostics.Process.GetProcessById(pid);
+            spare.Kill();
+            Assert.True(spare.WaitForExit(Long));
+        }
 
         using Process second = ctx.Process(() => Environment.Exit(3));
         second.Start();
