@@ -89,7 +89,7 @@ internal static class ChildHost
         if (spare)
         {
             Environment.SetEnvironmentVariable(ForkServerStartMethod.WarmVariable, null);
-            WarmUp();
+            SpareWarmUp.Run();
         }
 
         Process self;
@@ -135,24 +135,6 @@ internal static class ChildHost
             try { Console.Error.Write($"Process {self.Name}:\n{e}\n"); Console.Error.Flush(); } catch (Exception) { }
             Report(e);
             return 1;
-        }
-    }
-
-    /// <summary>
-    /// A forkserver spare runs the start path once on dummy data while it waits, so the real
-    /// start finds the serializer and codecs JIT-compiled.
-    /// </summary>
-    private static void WarmUp()
-    {
-        try
-        {
-            byte[] data = RemoteExceptionCodec.Encode(new InvalidOperationException("warm-up", new ArgumentException("inner")));
-            _ = RemoteExceptionCodec.Decode(data);
-            _ = ProcessSerialization.Serializer.Deserialize(ProcessSerialization.Serializer.Serialize(new object?[] { 1, "s", 2.0, new[] { 1L } }));
-        }
-        catch (Exception e) when (e is InvalidDataException or System.Runtime.Serialization.SerializationException)
-        {
-            // Warm-up is an optimization only.
         }
     }
 

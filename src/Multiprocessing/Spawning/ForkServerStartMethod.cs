@@ -47,8 +47,10 @@ internal sealed class ForkServerStartMethod : IStartMethod
         // start pays for a fresh host, with the same semantics.
         (Diag.Process Os, Socket Channel)? host = descriptors.Count == 0 ? TakeIdle() : null;
         host ??= HostLauncher.Launch(_host(), descriptors, s_warmEnvironment);
+        // Payload first: launching the replacement forks a runtime that competes for the CPU.
+        var handle = new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap);
         Replenish();
-        return new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap);
+        return handle;
     }
 
     private (Diag.Process, Socket)? TakeIdle()
