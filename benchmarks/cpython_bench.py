@@ -1,7 +1,9 @@
 """CPython side of `Multiprocessing.Benchmarks -- compare`: prints one JSON object on stdout.
 
-start→join of a no-op child per start method (median, warm-up excluded) and the memory of an
-idle child (RSS/PSS/private dirty from /proc/<pid>/smaps_rollup, KiB).
+start→join of a no-op child per start method (median, warm-up excluded), the memory of an
+idle child (RSS/PSS/private dirty from /proc/<pid>/smaps_rollup, KiB), and Pipe round-trips
+parent↔child: a small object with send/recv (µs) and 16 MiB with send_bytes/recv_bytes (MiB/s,
+the payload size over the round-trip time).
 """
 import json
 import multiprocessing as mp
@@ -17,6 +19,58 @@ def noop():
 def idle(ready):
     ready.set()
     time.sleep(60)
+
+
+SMALL = (1, "hello", 2.5, [1, 2, 3], {"k": True})
+BIG = 16 * 1024 * 1024
+SMALL_BATCH = 200
+
+
+def echo(conn):
+    """Echoes objects (kind "o") or bytes (kind "b") until told to stop."""
+    while True:
+        kind = conn.recv_bytes()
+        if kind == b"o":
+            conn.send(conn.recv())
+        elif kind == b"b":
+            conn.send_bytes(conn.recv_bytes())
+        else:
+            return
+
+
+def round_trips(ctx, reps, warmup):
+    parent, child = ctx.Pipe()
+    p = ctx.Process(target=echo, args=(child,))
+    p.start()
+    child.close()
+    try:
+        small = []
+        for i in range(warmup + reps):
+            t0 = time.perf_counter()
+            for _ in range(SMALL_BATCH):
+                parent.send_bytes(b"o")
+                parent.send(SMALL)
+                parent.recv()
+            if i >= warmup:
+                small.append((time.perf_counter() - t0) * 1e6 / SMALL_BATCH)
+        payload = bytes(BIG)
+        big = []
+        for i in range(warmup + reps):
+            t0 = time.perf_counter()
+            parent.send_bytes(b"b")
+            parent.send_bytes(payload)
+            got = parent.recv_bytes()
+            dt = time.perf_counter() - t0
+            assert len(got) == BIG
+            if i >= warmup:
+                big.append(16 / dt)
+        parent.send_bytes(b"q")
+        return {"small_rt_us": statistics.median(small), "big_mib_s": statistics.median(big)}
+    finally:
+        p.join(30)
+        if p.is_alive():
+            p.kill()
+            p.join()
 
 
 def smaps_rollup(pid):
@@ -61,7 +115,7 @@ def main():
     reps = 30
     if "--reps" in sys.argv:
         reps = int(sys.argv[sys.argv.index("--reps") + 1])
-    result = {"version": sys.version.split()[0], "start_join_ms": {}, "memory_kib": {}}
+    result = {"version": sys.version.split()[0], "start_join_ms": {}, "memory_kib": {}, "pipe": {}}
     for method in ("spawn", "forkserver", "fork"):
         if method not in mp.get_all_start_methods():
             continue
@@ -69,6 +123,7 @@ def main():
         # forkserver's first start also starts the server: keep it out of the median.
         result["start_join_ms"][method] = start_join_ms(ctx, reps, warmup=2)
         result["memory_kib"][method] = idle_memory(ctx)
+        result["pipe"][method] = round_trips(ctx, reps, warmup=2)
     json.dump(result, sys.stdout)
     print()
 
