@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Multiprocessing.Wire;
@@ -17,7 +18,8 @@ namespace Multiprocessing.Connections;
 /// it carries the same meaning as CPython's <c>AuthenticationError</c>, and a second type with
 /// that name would make every file importing both namespaces ambiguous — as
 /// <c>multiprocessing.TimeoutError</c> maps to <see cref="TimeoutException"/>.
-/// A peer that closes mid-handshake gives <see cref="EndOfStreamException"/> (CPython's EOFError).
+/// A peer that closes mid-handshake gives <see cref="EndOfStreamException"/> (CPython's EOFError,
+/// or BrokenPipeError when our send noticed first).
 /// CPython has no handshake timeout, so a silent peer blocks its accept() forever; we give up
 /// after a generous <see cref="DefaultTimeout"/> so one stuck peer cannot wedge an accept loop.
 /// </remarks>
@@ -62,6 +64,10 @@ internal static class Handshake
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw TimedOut(timeout, e);
+        }
+        catch (IOException e) when (e is not EndOfStreamException)
+        {
+            throw PeerGone(e);
         }
     }
 
@@ -188,11 +194,23 @@ internal static class Handshake
         {
             throw TimedOut(timeout, e);
         }
+        catch (IOException e) when (e is not EndOfStreamException)
+        {
+            throw PeerGone(e);
+        }
         // Succeeded, but the watchdog may have shut the socket down just before: then it is unusable.
         if (Interlocked.CompareExchange(ref state, Finished, Running) == Expired) throw TimedOut(timeout, null);
     }
 
+    /// <summary>
+    /// A send that hits a closed peer (EPIPE) or a reset is the same event as reading its EOF:
+    /// the peer left mid-handshake, whichever of our calls noticed first.
+    /// </summary>
+    private static EndOfStreamException PeerGone(IOException e) =>
+        new("the peer closed the connection during the authentication handshake", e);
+
     private static AuthenticationException TimedOut(TimeSpan timeout, Exception? cause) =>
-        new($"the peer did not complete the authentication handshake within {timeout.TotalSeconds:0.###} seconds",
+        new(string.Create(CultureInfo.InvariantCulture,
+                $"the peer did not complete the authentication handshake within {timeout.TotalSeconds:0.###} seconds"),
             new TimeoutException("authentication handshake timed out", cause));
 }

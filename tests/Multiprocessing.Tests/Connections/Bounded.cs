@@ -17,5 +17,12 @@ internal static class Bounded
         return task.GetAwaiter().GetResult();
     }
 
+    /// <summary>Waits for <paramref name="task"/> at most <see cref="Limit"/>; rethrows its exception unwrapped.</summary>
+    public static void Result(Task task)
+    {
+        if (Task.WaitAny([task], Limit) < 0) throw new XunitException($"still blocked after {Limit.TotalSeconds} s");
+        task.GetAwaiter().GetResult();
+    }
+
     public static T Run<T>(Func<T> work) => Result(Start(work));
 }
