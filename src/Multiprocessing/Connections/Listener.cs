@@ -99,7 +99,7 @@ public sealed class Listener : IDisposable
         {
             peer = (_socket ?? throw Closed()).Accept();
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException && _socket is null)
+        catch (Exception e) when ((e is SocketException or ObjectDisposedException) && _socket is null) // Close() ran while we waited
         {
             throw Closed();
         }
@@ -128,7 +128,7 @@ public sealed class Listener : IDisposable
         {
             peer = await (_socket ?? throw Closed()).AcceptAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException && _socket is null)
+        catch (Exception e) when ((e is SocketException or ObjectDisposedException) && _socket is null) // Close() ran while we waited
         {
             throw Closed();
         }
