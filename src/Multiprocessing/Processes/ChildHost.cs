@@ -166,8 +166,7 @@ internal static class ChildHost
     private static void OnExit()
     {
         try { Process.RunExitFunction(); } catch (Exception) { }
-        try { Console.Out.Flush(); } catch (Exception) { }
-        try { Console.Error.Flush(); } catch (Exception) { }
+        ConsoleFlush.FlushCreatedWriters();
         byte[] code = new byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(code, Environment.ExitCode);
         try { Send(ChannelMessage.Create(ChannelMessageKind.Exit, code)); } catch (Exception) { }

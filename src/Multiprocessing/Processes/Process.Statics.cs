@@ -26,7 +26,8 @@ public partial class Process
     public static IReadOnlyList<Process> ActiveChildren()
     {
         Cleanup();
-        lock (s_registry) return [.. s_children];
+        // A plain copy: a collection expression here pulls System.Linq into every child's exit path.
+        lock (s_registry) return new List<Process>(s_children);
     }
 
     internal static bool FreezeSupportCalled { get; private set; }
@@ -64,6 +65,10 @@ public partial class Process
     /// </summary>
     internal static void RunExitFunction()
     {
+        lock (s_registry)
+        {
+            if (s_children.Count == 0) return;
+        }
         foreach (Process p in ActiveChildren())
         {
             if (p._daemon) try { p._handle?.Signal(Interop.Libc.SIGTERM); } catch (IOException) { }
