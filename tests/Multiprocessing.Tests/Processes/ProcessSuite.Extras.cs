@@ -203,9 +203,24 @@ public abstract partial class ProcessSuite
         Assert.EndsWith(" stopped exitcode=-SIGKILL>", killed.ToString());
     }
 
-    /// <summary>SIGKILLs a process that is not our child (an orphan) and waits until it is gone or a zombie.</summary>
-    private static void KillOrphan(int pid)
+    /// <summary>Field 22 of /proc/PID/stat, the start time: with the pid, it names one process even if the pid is reused.</summary>
+    private static string? StartTime(int pid)
     {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+        }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>
+    /// SIGKILLs a process that is not our child (an orphan: we cannot reap it) if it is still the
+    /// one that started at <paramref name="startTime"/>, and waits until it is gone or a zombie.
+    /// </summary>
+    private static void KillOrphan(int pid, string? startTime)
+    {
+        if (startTime is null || StartTime(pid) != startTime) return;
         Libc.Kill(pid, Libc.SIGKILL);
         var sw = Stopwatch.StartNew();
         while (PidAlive(pid) && sw.Elapsed < Long) Thread.Sleep(10);
@@ -222,11 +237,15 @@ public abstract partial class ProcessSuite
         Directory.CreateDirectory(dir);
         using System.Diagnostics.Process app = TestApp.Start("ParentDeath", Ctx.StartMethod, kill ? "true" : "false", dir);
         int child = 0;
+        string? childStart = null;
         try
         {
-            string? line = app.StandardOutput.ReadLine();
+            Task<string?> first = app.StandardOutput.ReadLineAsync();
+            Assert.True(first.Wait(Long), $"the scenario printed nothing within {Long}");
+            string? line = first.Result;
             Assert.True(line is not null && line.StartsWith("pid=", StringComparison.Ordinal), $"scenario said '{line}'; stderr: {(app.HasExited ? app.StandardError.ReadToEnd() : "")}");
             child = int.Parse(line["pid=".Length..], CultureInfo.InvariantCulture);
+            childStart = StartTime(child);
             WaitForFile(Path.Combine(dir, "running")); // the target runs: the child is fully started
             Assert.True(PidAlive(child));
             Assert.Equal(app.Id, PPid(child));
@@ -239,7 +258,7 @@ public abstract partial class ProcessSuite
         finally
         {
             if (!app.HasExited) { app.Kill(entireProcessTree: true); app.WaitForExit(); }
-            if (child != 0) KillOrphan(child);
+            if (child != 0) KillOrphan(child, childStart);
             Directory.Delete(dir, true);
         }
     }
@@ -341,8 +360,8 @@ public abstract partial class ProcessSuite
     [Fact]
     public void Sequential_start_join_cycles_leak_no_descriptors_or_children()
     {
-        // Each cycle boots a child runtime (~150 ms of CPU on this 2-core machine), so 1000
-        // cycles cost minutes. forkserver runs the full 1000: its start path (a spare, or a fresh
+        // Each cycle boots a child runtime (about 0.25 s of CPU, measured), so 1000 cycles cost
+        // minutes on 2 cores. forkserver runs the full 1000: its start path (a spare, or a fresh
         // host through the same launcher as spawn, and the same child handle) covers spawn's.
         // spawn runs 200, still enough for a per-cycle leak to show as +200. Two threads keep
         // both cores busy.
