@@ -1,4 +1,5 @@
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Multiprocessing.Tests.Processes;
 
@@ -13,6 +14,11 @@ public abstract partial class ProcessSuite : IDisposable
     protected static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
     private readonly List<Process> _tracked = [];
+
+    protected ProcessSuite(ITestOutputHelper output) => Output = output;
+
+    /// <summary>The test's output, for measurements worth reading even when the test passes.</summary>
+    protected ITestOutputHelper Output { get; }
 
     /// <summary>The context (start method) this run of the suite uses.</summary>
     protected abstract ProcessContext Ctx { get; }
@@ -51,14 +57,14 @@ public abstract partial class ProcessSuite : IDisposable
 }
 
 /// <summary>The suite under the <c>spawn</c> start method.</summary>
-public sealed class SpawnProcessTests : ProcessSuite
+public sealed class SpawnProcessTests(ITestOutputHelper output) : ProcessSuite(output)
 {
     protected override ProcessContext Ctx => Context.Get("spawn");
     protected override string ClassName => "SpawnProcess";
 }
 
 /// <summary>The suite under the <c>forkserver</c> start method (warm spare hosts).</summary>
-public sealed class ForkServerProcessTests : ProcessSuite
+public sealed class ForkServerProcessTests(ITestOutputHelper output) : ProcessSuite(output)
 {
     protected override ProcessContext Ctx => Context.Get("forkserver");
     protected override string ClassName => "ForkServerProcess";
