@@ -30,19 +30,37 @@ public sealed class ParentProcess
     /// <summary>True while the parent process is alive.</summary>
     public bool IsAlive => !Join(TimeSpan.Zero);
 
-    /// <summary>Waits for the parent to die; null waits forever, zero or negative polls. True if it has died.</summary>
+    /// <summary>
+    /// Waits for the parent to die; null waits forever, zero or negative polls. True if it has died.
+    /// A join that returns true returns after this process has been reparented, so
+    /// <c>getppid()</c> no longer names the dead parent.
+    /// </summary>
     public bool Join(TimeSpan? timeout = null)
     {
         long micros = timeout is not { } t ? -1 : t <= TimeSpan.Zero ? 0 : (long)Math.Min(t.TotalMicroseconds, int.MaxValue);
+        bool eof;
         try
         {
             // The parent sends nothing after the bootstrap payload: readable means end of stream.
-            return _channel.Poll(micros == -1 ? -1 : (int)micros, SelectMode.SelectRead);
+            eof = _channel.Poll(micros == -1 ? -1 : (int)micros, SelectMode.SelectRead);
         }
         catch (ObjectDisposedException)
         {
-            return true;
+            eof = true;
         }
+        if (eof) AwaitReparenting();
+        return eof;
+    }
+
+    /// <summary>
+    /// A dying process's descriptors close (our EOF) a moment before the kernel reparents its
+    /// children; waiting out that window makes "joined" mean "gone" (bounded: a pid reused by
+    /// a new parent in between can't hold this up).
+    /// </summary>
+    private void AwaitReparenting()
+    {
+        long deadline = Environment.TickCount64 + 1000;
+        while (Interop.Libc.GetParentPid() == Pid && Environment.TickCount64 < deadline) Thread.Sleep(1);
     }
 
     /// <summary>CPython's repr: <c>&lt;_ParentProcess name='MainProcess' parent=None unknown&gt;</c>.</summary>
