@@ -87,7 +87,7 @@ public sealed partial class Connection
             Socket socket = CheckReadable();
             byte[] header = new byte[8];
             int got = await ReceiveAtMost(header.AsMemory(0, 4)).ConfigureAwait(false);
-            if (got == 0) throw new EndOfStreamException();
+            if (got == 0) throw NoMoreMessages();
             if (got < 4) throw EndOfFileDuringMessage();
             long length = Framing.ShortLength(header) ??
                 (await ReceiveAtMost(header).ConfigureAwait(false) < 8 ? throw EndOfFileDuringMessage() : Framing.LongLength(header));

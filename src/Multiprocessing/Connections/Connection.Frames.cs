@@ -62,7 +62,7 @@ public sealed partial class Connection
     /// <summary>Reads one whole message into a new array, checked against both limits before allocating.</summary>
     private byte[] ReceiveFrame(Socket socket, int? maxLength)
     {
-        long length = ReceiveHeader(socket) ?? throw new EndOfStreamException();
+        long length = ReceiveHeader(socket) ?? throw NoMoreMessages();
         byte[] body = new byte[CheckLength(length, maxLength)];
         if (ReceiveAtMost(socket, body) < body.Length) throw EndOfFileDuringMessage();
         return body;
@@ -95,6 +95,12 @@ public sealed partial class Connection
     }
 
     private static InvalidDataException EndOfFileDuringMessage() => new("got end of file during message");
+
+    /// <summary>
+    /// A clean end of stream: the peer closed (CPython's EOFError), unless this end was closed
+    /// under a blocked receive, which can also read as an end of stream.
+    /// </summary>
+    private Exception NoMoreMessages() => Closed ? HandleClosed() : new EndOfStreamException();
 
     /// <summary>Takes the receive gate (blocking) and returns the socket; release with <c>_recvGate.Release()</c>.</summary>
     private Socket EnterReceive()

@@ -92,7 +92,7 @@ public sealed partial class Connection
         bool destinationFailed = false;
         try
         {
-            long length = ReceiveHeader(socket) ?? throw new EndOfStreamException();
+            long length = ReceiveHeader(socket) ?? throw NoMoreMessages();
             if (length < 0) throw BadMessageLength($"bad message length: the header announces {length} bytes");
             if (length > maxLength) throw BadMessageLength("bad message length");
             chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(StreamChunk, Math.Max(length, 1)));

@@ -257,6 +257,19 @@ public abstract partial class ProcessSuite
         GC.KeepAlive(elsewhere);
     }
 
+    private static void ReportIdentity(Connection x, Connection y) => x.Send(ReferenceEquals(x, y));
+
+    [Fact]
+    public void One_connection_given_twice_arrives_as_one_object()
+    {
+        var (parentEnd, childEnd) = Pipe();
+        Process p = Make((Action<Connection, Connection>)ReportIdentity, [childEnd, childEnd]);
+        p.Start();
+        Assert.True(parentEnd.Recv<bool>());
+        Assert.True(p.Join(Long));
+        Assert.Equal(0, p.ExitCode);
+    }
+
     [Fact]
     public void Starting_a_child_with_a_closed_connection_is_handle_is_closed_in_the_parent()
     {
