@@ -93,7 +93,7 @@ public sealed partial class Connection
         byte[]? tooLong = null;
         try
         {
-            length = CheckLength(ReceiveHeader(socket) ?? throw new EndOfStreamException(), null);
+            length = CheckLength(ReceiveHeader(socket) ?? throw NoMoreMessages(), null);
             Span<byte> target = length <= buffer.Length ? buffer[..length] : (tooLong = new byte[length]);
             if (ReceiveAtMost(socket, target) < length) throw EndOfFileDuringMessage();
         }
