@@ -257,6 +257,27 @@ public abstract partial class ProcessSuite
         GC.KeepAlive(elsewhere);
     }
 
+    private static async Task AnswerAsync(Connection c) => await c.SendAsync(await c.RecvAsync<int>() + 1);
+
+    [Fact]
+    public void An_end_shared_with_a_child_that_went_async_still_blocks_properly_in_the_parent()
+    {
+        // The child's async calls make the shared descriptor non-blocking for every process that
+        // holds it; the parent's blocking receive on its own copy must still wait, not fail with EAGAIN.
+        var (a, b) = Pipe();
+        Process p = Make((Func<Connection, Task>)AnswerAsync, [b]);
+        p.Start();
+        a.Send(1);
+        Assert.Equal(2, a.Recv<int>()); // the child has used b asynchronously by now
+        Assert.True(p.Join(Long));
+
+        var receive = Task.Run(() => b.Recv<string>());
+        Assert.False(receive.Wait(TimeSpan.FromMilliseconds(300)), "a receive with nothing to read returned at once"); // still waiting, as it should
+        a.Send("late");
+        Assert.True(receive.Wait(Long));
+        Assert.Equal("late", receive.Result);
+    }
+
     private static void ReportIdentity(Connection x, Connection y) => x.Send(ReferenceEquals(x, y));
 
     [Fact]
