@@ -4,8 +4,8 @@ using Multiprocessing.Wire;
 
 namespace Multiprocessing;
 
-// Frames on the socket, blocking: CPython's _send_bytes / _recv_bytes. The public members that
-// use them (Connection.Bytes.cs, Connection.Objects.cs, Connection.Streams.cs) hold the gates.
+// Frames on the socket, blocking: CPython's _send_bytes / _recv_bytes, and the gates every public
+// send or receive takes (EnterSend / EnterReceive) so concurrent callers never interleave frames.
 public sealed partial class Connection
 {
     /// <summary>Up to this size header and body go out in one write, so a reader never sees a lone header.</summary>
