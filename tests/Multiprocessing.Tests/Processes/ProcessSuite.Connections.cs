@@ -65,12 +65,12 @@ public abstract partial class ProcessSuite
     {
         var (a, b) = Pipe();
         Process p = Make(() => Thread.Sleep(3000));
+        var sw = Stopwatch.StartNew(); // from before Start: the child cannot end sooner than 3 s after this
         p.Start();
-        var sw = Stopwatch.StartNew();
         IReadOnlyList<object> ready = Connection.Wait([a, p.Sentinel, b], TimeSpan.FromSeconds(23) + Long);
         TimeSpan waited = sw.Elapsed;
         Assert.Equal(new object[] { p.Sentinel }, ready);
-        Assert.True(waited >= TimeSpan.FromSeconds(2.9), $"the sentinel was ready after {waited}, before the child could have ended");
+        Assert.True(waited >= TimeSpan.FromSeconds(2.95), $"the sentinel was ready after {waited}, before the child could have ended");
 
         a.Send(null); // b becomes readable
         sw.Restart();
