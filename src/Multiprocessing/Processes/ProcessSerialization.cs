@@ -13,6 +13,7 @@ internal static class ProcessSerialization
         var s = new BinarySerializer();
         s.Register(new AuthenticationKeyCodec());
         s.Register(new ProcessCodec());
+        s.Register(new Connections.ConnectionCodec());
         return s;
     }
 

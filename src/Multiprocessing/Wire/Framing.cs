@@ -14,6 +14,26 @@ internal static class Framing
     /// <summary>Default cap on one received message: a bogus header must not allocate gigabytes.</summary>
     internal const long DefaultMaxMessageLength = 256L * 1024 * 1024;
 
+    /// <summary>The largest header: the -1 marker and an 8-byte length.</summary>
+    internal const int MaxHeaderLength = 12;
+
+    /// <summary>
+    /// The length in a 4-byte header, or null when it is the -1 marker and the 8-byte length
+    /// follows. Other negative values are returned as they are, for the caller to reject.
+    /// </summary>
+    internal static long? ShortLength(ReadOnlySpan<byte> header)
+    {
+        int length = BinaryPrimitives.ReadInt32BigEndian(header);
+        return length == -1 ? null : length;
+    }
+
+    /// <summary>The 8-byte length after the -1 marker; -1 (invalid) when it does not fit a long.</summary>
+    internal static long LongLength(ReadOnlySpan<byte> header)
+    {
+        ulong big = BinaryPrimitives.ReadUInt64BigEndian(header);
+        return big > long.MaxValue ? -1 : (long)big;
+    }
+
     /// <summary>Writes the header for a message of <paramref name="length"/> bytes; returns its size (4 or 12).</summary>
     internal static int WriteHeader(Span<byte> destination, long length)
     {
@@ -53,13 +73,7 @@ internal static class Framing
         int got = ReadAtMost(stream, header[..4]);
         if (got == 0) return null;
         if (got < 4) throw Truncated("header");
-        long length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length == -1)
-        {
-            if (ReadAtMost(stream, header) < 8) throw Truncated("header");
-            ulong big = BinaryPrimitives.ReadUInt64BigEndian(header);
-            length = big > long.MaxValue ? -1 : (long)big;
-        }
+        long length = ShortLength(header) ?? (ReadAtMost(stream, header) < 8 ? throw Truncated("header") : LongLength(header));
         byte[] message = new byte[CheckLength(length, maxLength)];
         if (ReadAtMost(stream, message) < message.Length) throw Truncated("body");
         return message;
@@ -72,13 +86,8 @@ internal static class Framing
         int got = await ReadAtMostAsync(stream, header.AsMemory(0, 4), cancellationToken).ConfigureAwait(false);
         if (got == 0) return null;
         if (got < 4) throw Truncated("header");
-        long length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length == -1)
-        {
-            if (await ReadAtMostAsync(stream, header, cancellationToken).ConfigureAwait(false) < 8) throw Truncated("header");
-            ulong big = BinaryPrimitives.ReadUInt64BigEndian(header);
-            length = big > long.MaxValue ? -1 : (long)big;
-        }
+        long length = ShortLength(header) ??
+            (await ReadAtMostAsync(stream, header, cancellationToken).ConfigureAwait(false) < 8 ? throw Truncated("header") : LongLength(header));
         byte[] message = new byte[CheckLength(length, maxLength)];
         if (await ReadAtMostAsync(stream, message, cancellationToken).ConfigureAwait(false) < message.Length) throw Truncated("body");
         return message;

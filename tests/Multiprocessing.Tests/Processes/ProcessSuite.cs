@@ -52,6 +52,7 @@ public abstract partial class ProcessSuite : IDisposable
             foreach (Process p in _tracked) p.Dispose(); // kills and reaps anything still running
             _tracked.Clear();
         }
+        CloseConnections();
         GC.SuppressFinalize(this);
     }
 }

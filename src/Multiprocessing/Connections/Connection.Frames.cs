@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Multiprocessing.Wire;
+
+namespace Multiprocessing;
+
+// Frames on the socket, blocking: CPython's _send_bytes / _recv_bytes, and the gates every public
+// send or receive takes (EnterSend / EnterReceive) so concurrent callers never interleave frames.
+public sealed partial class Connection
+{
+    /// <summary>Up to this size header and body go out in one write, so a reader never sees a lone header.</summary>
+    private const int SingleWriteLimit = 64 * 1024;
+
+    /// <summary>Chunk size for streamed messages.</summary>
+    private const int StreamChunk = 1024 * 1024;
+
+    private void SendFrame(Socket socket, ReadOnlySpan<byte> body)
+    {
+        Span<byte> header = stackalloc byte[Framing.MaxHeaderLength];
+        int headerLength = Framing.WriteHeader(header, body.Length);
+        if (body.Length <= SingleWriteLimit)
+        {
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(headerLength + body.Length);
+            try
+            {
+                header[..headerLength].CopyTo(buffer);
+                body.CopyTo(buffer.AsSpan(headerLength));
+                SendAll(socket, buffer.AsSpan(0, headerLength + body.Length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        else
+        {
+            SendAll(socket, header[..headerLength]);
+            SendAll(socket, body);
+        }
+    }
+
+    private static void SendAll(Socket socket, ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int n = socket.Send(data);
+            if (n <= 0) throw new IOException("the socket accepted no data");
+            data = data[n..];
+        }
+    }
+
+    /// <summary>The next frame's length; null when the peer closed cleanly between frames.</summary>
+    private static long? ReceiveHeader(Socket socket)
+    {
+        Span<byte> header = stackalloc byte[8];
+        int got = ReceiveAtMost(socket, header[..4]);
+        if (got == 0) return null;
+        if (got < 4) throw EndOfFileDuringMessage();
+        return Framing.ShortLength(header) ?? (ReceiveAtMost(socket, header) < 8 ? throw EndOfFileDuringMessage() : Framing.LongLength(header));
+    }
+
+    /// <summary>Reads one whole message into a new array, checked against both limits before allocating.</summary>
+    private byte[] ReceiveFrame(Socket socket, int? maxLength)
+    {
+        long length = ReceiveHeader(socket) ?? throw NoMoreMessages();
+        byte[] body = new byte[CheckLength(length, maxLength)];
+        if (ReceiveAtMost(socket, body) < body.Length) throw EndOfFileDuringMessage();
+        return body;
+    }
+
+    private static int ReceiveAtMost(Socket socket, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = socket.Receive(buffer[total..]);
+            if (n == 0) break;
+            total += n;
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// The length as an array size, or CPython's <c>bad message length</c>: above the caller's
+    /// <paramref name="maxLength"/>, above <see cref="MaxMessageLength"/>, or negative.
+    /// </summary>
+    private int CheckLength(long length, long? maxLength)
+    {
+        if (length < 0) throw BadMessageLength($"bad message length: the header announces {length} bytes");
+        if (length > maxLength) throw BadMessageLength("bad message length");
+        long cap = Math.Min(MaxMessageLength, Array.MaxLength);
+        if (length > cap)
+            throw BadMessageLength($"bad message length: {length} bytes is more than the {cap}-byte limit (MaxMessageLength)");
+        return (int)length;
+    }
+
+    private static InvalidDataException EndOfFileDuringMessage() => new("got end of file during message");
+
+    /// <summary>
+    /// A clean end of stream: the peer closed (CPython's EOFError), unless this end was closed
+    /// under a blocked receive, which can also read as an end of stream.
+    /// </summary>
+    private Exception NoMoreMessages() => Closed ? HandleClosed() : new EndOfStreamException();
+
+    /// <summary>Takes the receive gate (blocking) and returns the socket; release with <c>_recvGate.Release()</c>.</summary>
+    private Socket EnterReceive()
+    {
+        CheckReadable();
+        _recvGate.Wait();
+        try
+        {
+            return CheckReadable(); // another receiver may have closed it or made it unreadable meanwhile
+        }
+        catch
+        {
+            _recvGate.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Takes the send gate (blocking) and returns the socket; release with <c>_sendGate.Release()</c>.</summary>
+    private Socket EnterSend()
+    {
+        CheckWritable();
+        _sendGate.Wait();
+        try
+        {
+            return CheckWritable();
+        }
+        catch
+        {
+            _sendGate.Release();
+            throw;
+        }
+    }
+
+    private static bool IsSocketFailure(Exception e) => e is SocketException or ObjectDisposedException;
+}
