@@ -30,14 +30,16 @@ public sealed class PythonInteropTests
         c.close()
         """;
 
-    [Fact]
-    public void A_CPython_Connection_reads_our_frames_and_we_read_its_frames()
+    [Theory]
+    [PythonPeer("python3"), PythonPeer("3.11"), PythonPeer("3.13")]
+    public void A_CPython_Connection_reads_our_frames_and_we_read_its_frames(string peer)
     {
         string path = Path.Combine(Path.GetTempPath(), $"mp-py-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
         var psi = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true };
+        if (PythonPeerAttribute.PyenvVersion(peer) is { } version) psi.Environment["PYENV_VERSION"] = version;
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(Echo);
         psi.ArgumentList.Add(path);
