@@ -58,10 +58,17 @@ internal static class Compare
                 $"{(double)pick(ourMem) / pick(helloMem):F2}× bare dotnet" + (pySpawnMem is { } m ? $"; {pick(ourMem) / m:F2}× CPython 3.11 spawn" : "")));
         }
 
-        // Needs Connections (Pipe, Send/Recv, SendBytes/RecvBytes): when they land, measure here and
-        // replace each placeholder with a Row, with the CPython side added to cpython_bench.py.
-        rows.Add(new Row("small-object Send/Recv round-trip (µs)", "n/a — needs Connections", NA(), ""));
-        rows.Add(new Row("16 MiB SendBytes/RecvBytes round-trip (MiB/s)", "n/a — needs Connections", NA(), ""));
+        // The same echo protocol as cpython_bench.py, against a spawn child (the method does not
+        // change a steady-state round-trip; CPython's cells show it per method).
+        PipeRoundTrip.Result pipe = PipeRoundTrip.Measure(spawn, reps, warmup);
+        double? pySmall = PyValue(py, 0, "fork", r => r.GetProperty("pipe"), v => v.GetProperty("small_rt_us").GetDouble());
+        double? pyBig = PyValue(py, 0, "fork", r => r.GetProperty("pipe"), v => v.GetProperty("big_mib_s").GetDouble());
+        rows.Add(new Row("small-object Send/Recv round-trip (µs)", Ms(pipe.SmallRoundTripMicroseconds),
+            PyCells(py, r => r.GetProperty("pipe"), v => Ms(v.GetProperty("small_rt_us").GetDouble())),
+            pySmall is { } ps ? $"{pipe.SmallRoundTripMicroseconds / ps:F2}× CPython 3.11 (lower is better)" : ""));
+        rows.Add(new Row("16 MiB SendBytes/RecvBytes round-trip (MiB/s)", Ms(pipe.BigMibPerSecond),
+            PyCells(py, r => r.GetProperty("pipe"), v => Ms(v.GetProperty("big_mib_s").GetDouble())),
+            pyBig is { } pb ? $"{pipe.BigMibPerSecond / pb:F2}× CPython 3.11 (higher is better)" : ""));
 
         Print(rows, py, reps, warmup);
         return 0;
@@ -112,12 +119,12 @@ internal static class Compare
         catch (IOException) { return "?"; }
     }
 
-    /// <summary>Waits (untimed) until the forkserver has an idle spare again.</summary>
+    /// <summary>Waits (untimed) until the forkserver has a warmed-up idle spare again.</summary>
     private static void SpareReady()
     {
         var method = (Multiprocessing.Spawning.ForkServerStartMethod)Context.Get("forkserver").Method;
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (method.IdlePids.Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(5);
+        while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(5);
     }
 
     /// <summary>

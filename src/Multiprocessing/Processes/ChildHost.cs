@@ -90,6 +90,11 @@ internal static class ChildHost
         {
             Environment.SetEnvironmentVariable(ForkServerStartMethod.WarmVariable, null);
             SpareWarmUp.Run();
+            try { Send(ChannelMessage.Create(ChannelMessageKind.Ready, [])); }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                // The parent is gone: the read below sees EOF and this spare exits.
+            }
         }
 
         Process self;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Multiprocessing.Wire;
 using Diag = System.Diagnostics;
 
 namespace Multiprocessing.Spawning;
@@ -21,7 +22,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
     private readonly Func<HostInfo> _host;
     private readonly int _spares;
     private readonly Lock _lock = new();
-    private readonly Queue<(Diag.Process Os, Socket Channel)> _idle = new();
+    private readonly List<Spare> _idle = [];
     private int _launching;
 
     internal ForkServerStartMethod(Func<HostInfo> host, int spares = 1)
@@ -41,6 +42,19 @@ internal sealed class ForkServerStartMethod : IStartMethod
         }
     }
 
+    /// <summary>True when a spare has finished warming up (benchmarks wait for this before timing a start).</summary>
+    internal bool HasWarmSpare
+    {
+        get
+        {
+            lock (_lock)
+            {
+                _idle.RemoveAll(h => !h.Refresh());
+                return _idle.Any(h => h.Warm);
+            }
+        }
+    }
+
     public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors)
     {
         // A spare was started before these descriptors existed and cannot inherit them: such a
@@ -57,30 +71,51 @@ internal sealed class ForkServerStartMethod : IStartMethod
     {
         lock (_lock)
         {
-            while (_idle.TryDequeue(out var h))
-            {
-                if (IsAlive(h)) return h;
-                // A spare that died (killed from outside, CPython test_forkserver_sigkill) is replaced, not used.
-                h.Channel.Dispose();
-                h.Os.Dispose();
-            }
-            return null;
+            // A spare that died (killed from outside, CPython test_forkserver_sigkill) is replaced, not used.
+            _idle.RemoveAll(h => !h.Refresh());
+            // A warm spare starts the target at once; one still warming up is still ahead of a fresh boot.
+            Spare? pick = _idle.Find(h => h.Warm) ?? (_idle.Count > 0 ? _idle[0] : null);
+            if (pick is null) return null;
+            _idle.Remove(pick);
+            return (pick.Os, pick.Channel);
         }
     }
 
-    /// <summary>
-    /// A dead spare shows as an exited process or, before the runtime has reaped it, as EOF on
-    /// its channel (an idle spare never writes, so anything readable means its end closed).
-    /// </summary>
-    private static bool IsAlive((Diag.Process Os, Socket Channel) h)
+    /// <summary>An idle host, and whether it has said it finished warming up.</summary>
+    private sealed class Spare(Diag.Process os, Socket channel)
     {
-        try
+        public Diag.Process Os { get; } = os;
+        public Socket Channel { get; } = channel;
+        public bool Warm { get; private set; }
+
+        /// <summary>
+        /// Takes in the spare's one message (Ready) if it has come. False, after disposing, if the
+        /// spare is dead: an exited process, or end of stream on its channel (readable with
+        /// nothing in it), which shows before the runtime has reaped it.
+        /// </summary>
+        public bool Refresh()
         {
-            if (h.Os.HasExited) return false;
-            return !h.Channel.Poll(0, SelectMode.SelectRead);
+            try
+            {
+                if (Os.HasExited) return Discard();
+                if (!Channel.Poll(0, SelectMode.SelectRead)) return true;
+                if (Warm || Channel.Available == 0) return Discard();
+                using var stream = new NetworkStream(Channel, ownsSocket: false);
+                byte[]? frame = Framing.Read(stream, maxLength: 64);
+                if (frame is null || ChannelMessage.Parse(frame).Kind != ChannelMessageKind.Ready) return Discard();
+                Warm = true;
+                return true;
+            }
+            catch (Exception e) when (e is InvalidOperationException or SocketException or ObjectDisposedException or IOException or InvalidDataException)
+            {
+                return Discard();
+            }
         }
-        catch (Exception e) when (e is InvalidOperationException or SocketException or ObjectDisposedException)
+
+        private bool Discard()
         {
+            Channel.Dispose();
+            Os.Dispose();
             return false;
         }
     }
@@ -101,7 +136,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
                 try
                 {
                     var h = HostLauncher.Launch(_host(), [], s_warmEnvironment);
-                    lock (_lock) _idle.Enqueue(h);
+                    lock (_lock) _idle.Add(new Spare(h.Os, h.Channel));
                 }
                 catch (Exception e) when (e is InvalidOperationException or IOException or PlatformNotSupportedException or NotSupportedException)
                 {

@@ -9,6 +9,8 @@ internal enum ChannelMessageKind : byte
     Exception = 2,
     /// <summary>Child → parent: the process is exiting normally with this code (Int32, little-endian).</summary>
     Exit = 3,
+    /// <summary>Child → parent: a forkserver spare has warmed up and waits for its payload (no body).</summary>
+    Ready = 4,
 }
 
 /// <summary>
