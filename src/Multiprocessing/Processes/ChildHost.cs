@@ -100,7 +100,17 @@ internal static class ChildHost
         Process self;
         try
         {
-            byte[]? frame = Framing.Read(stream);
+            byte[]? frame;
+            try
+            {
+                frame = Framing.Read(stream);
+            }
+            catch (IOException) when (spare)
+            {
+                // The parent closed with our Ready frame unread, which a Unix socket reports as a
+                // reset: like EOF, a spare that was never needed.
+                return 0;
+            }
             if (frame is null && spare) return 0; // a forkserver spare that was never needed: its parent is gone
             if (frame is null) throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
             (ChannelMessageKind kind, ReadOnlyMemory<byte> body) = ChannelMessage.Parse(frame);

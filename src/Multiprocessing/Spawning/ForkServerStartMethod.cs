@@ -19,6 +19,8 @@ internal sealed class ForkServerStartMethod : IStartMethod
 
     private static readonly Dictionary<string, string> s_warmEnvironment = new() { [WarmVariable] = "1" };
 
+    private static readonly TimeSpan ReplenishDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly Func<HostInfo> _host;
     private readonly int _spares;
     private readonly Lock _lock = new();
@@ -61,9 +63,11 @@ internal sealed class ForkServerStartMethod : IStartMethod
         // start pays for a fresh host, with the same semantics.
         (Diag.Process Os, Socket Channel)? host = descriptors.Count == 0 ? TakeIdle() : null;
         host ??= HostLauncher.Launch(_host(), descriptors, s_warmEnvironment);
-        // Payload first: launching the replacement forks a runtime that competes for the CPU.
         var handle = new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap);
-        Replenish();
+        // The replacement's boot costs ~100 ms of CPU, which would compete with the child just
+        // handed over: it starts once that child ends, or after a short delay if it runs on.
+        _ = Task.WhenAny(handle.Exited, Task.Delay(ReplenishDelay))
+                .ContinueWith(_ => Replenish(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return handle;
     }
 
