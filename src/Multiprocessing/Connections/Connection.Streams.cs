@@ -98,7 +98,7 @@ public sealed partial class Connection
             chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(StreamChunk, Math.Max(length, 1)));
             for (long left = length; left > 0;)
             {
-                int n = socket.Receive(chunk.AsSpan(0, (int)Math.Min(chunk.Length, left)));
+                int n = ReceiveSome(socket, chunk.AsSpan(0, (int)Math.Min(chunk.Length, left)));
                 if (n == 0) throw EndOfFileDuringMessage();
                 try
                 {
