@@ -8,24 +8,8 @@ namespace Multiprocessing.Tests.Connections;
 /// cpython-behavior.md §8 items 83–92 that need no child process, one test per item (item 85
 /// waits on a process sentinel: ProcessSuite.Connections.cs).
 /// </summary>
-public sealed class ConnectionChecklistTests : IDisposable
+public sealed class ConnectionChecklistTests : PipeFixture
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
-    private readonly List<Connection> _open = [];
-
-    private (Connection, Connection) Pipe(bool duplex = true)
-    {
-        (Connection a, Connection b) = Connection.Pipe(duplex);
-        _open.Add(a);
-        _open.Add(b);
-        return (a, b);
-    }
-
-    public void Dispose()
-    {
-        foreach (Connection c in _open) c.Dispose();
-    }
-
     [Fact]
     public void Item083_wait_on_idle_connections_times_out_after_the_timeout_then_returns_the_ready_one()
     {

@@ -7,24 +7,8 @@ using Xunit;
 namespace Multiprocessing.Tests.Connections;
 
 /// <summary>CPython <c>_TestConnection</c> (test_connection, test_duplex_false, test_sendbytes) and the .NET additions, in one process.</summary>
-public sealed class ConnectionTests : IDisposable
+public sealed class ConnectionTests : PipeFixture
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
-    private readonly List<Connection> _open = [];
-
-    private (Connection, Connection) Pipe(bool duplex = true)
-    {
-        (Connection a, Connection b) = Connection.Pipe(duplex);
-        _open.Add(a);
-        _open.Add(b);
-        return (a, b);
-    }
-
-    public void Dispose()
-    {
-        foreach (Connection c in _open) c.Dispose();
-    }
-
     [Fact]
     public void test_connection_objects_bytes_and_recv_bytes_into()
     {

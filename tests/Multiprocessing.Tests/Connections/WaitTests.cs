@@ -11,34 +11,8 @@ namespace Multiprocessing.Tests.Connections;
 /// CPython <c>TestWait</c> behaviors that need no child process (test_wait_socket, ordering, the
 /// objects accepted), plus the no-spin check; the child-process ones are in ProcessSuite.Connections.cs.
 /// </summary>
-public sealed class WaitTests : IDisposable
+public sealed class WaitTests : PipeFixture
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
-    private readonly List<IDisposable> _open = [];
-
-    private (Connection, Connection) Pipe(bool duplex = true)
-    {
-        (Connection a, Connection b) = Connection.Pipe(duplex);
-        _open.Add(a);
-        _open.Add(b);
-        return (a, b);
-    }
-
-    private (Socket, Socket) SocketPair()
-    {
-        (int fd0, int fd1) = Libc.CreateSocketPair();
-        var s0 = new Socket(new SafeSocketHandle(fd0, ownsHandle: true));
-        var s1 = new Socket(new SafeSocketHandle(fd1, ownsHandle: true));
-        _open.Add(s0);
-        _open.Add(s1);
-        return (s0, s1);
-    }
-
-    public void Dispose()
-    {
-        foreach (IDisposable d in _open) d.Dispose();
-    }
-
     [Fact]
     public void test_wait_socket_collects_every_line_from_four_writers_until_each_closes()
     {
