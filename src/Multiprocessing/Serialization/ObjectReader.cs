@@ -84,6 +84,12 @@ internal sealed class ObjectReader
         return Encoding.UTF8.GetString(Take(n));
     }
 
+    /// <summary>
+    /// Names already resolved in this process: Type.GetType parses the assembly-qualified name and
+    /// asks the loader every time (~3 µs), which dominated a small message's decode.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> s_resolved = new(StringComparer.Ordinal);
+
     public Type ReadType()
     {
         // An index, not a count: it is bounded by the types read so far, not by the bytes left.
@@ -94,6 +100,11 @@ internal sealed class ObjectReader
             return _types[(int)index - 1];
         }
         string name = ReadStringRaw();
+        if (s_resolved.TryGetValue(name, out Type? known))
+        {
+            _types.Add(known);
+            return known;
+        }
         Type? loaded;
         try { loaded = Type.GetType(name, throwOnError: false); }
         catch (Exception e) when (e is FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
@@ -103,6 +114,7 @@ internal sealed class ObjectReader
         }
         Type type = loaded
             ?? throw new InvalidDataException($"type '{name}' cannot be loaded in this process; the child must be able to load the same assemblies as the parent");
+        s_resolved.TryAdd(name, type);
         _types.Add(type);
         return type;
     }

@@ -96,13 +96,16 @@ internal sealed class ObjectWriter
         WriteRawBytes(buffer.AsSpan(0, n));
     }
 
+    /// <summary>Assembly-qualified names, built once per type: RuntimeType builds the string on every call.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string> s_names = new();
+
     public void WriteType(Type type)
     {
         if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)index + 1); return; }
         if (type.IsGenericParameter || type.ContainsGenericParameters || type.AssemblyQualifiedName is null)
             throw Refuse(type, "it is an open generic type");
         WriteVarUInt(0);
-        WriteStringRaw(type.AssemblyQualifiedName);
+        WriteStringRaw(s_names.GetOrAdd(type, static t => t.AssemblyQualifiedName!));
         _types[type] = _types.Count;
     }
 
