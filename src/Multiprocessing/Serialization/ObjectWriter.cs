@@ -16,7 +16,8 @@ internal sealed class ObjectWriter
     private readonly MemoryStream _out = new();
     private readonly Dictionary<Type, int> _types = [];
     private readonly Dictionary<object, int> _refs = new(ReferenceEqualityComparer.Instance);
-    private readonly List<string> _path = [];
+    // Segments are strings, or an int for an element index, formatted only if a refusal needs the path.
+    private readonly List<object> _path = [];
     private readonly IReadOnlyList<TypeCodec> _codecs;
     private readonly HashSet<Type> _writtenClosureTypes = [];
 
@@ -56,8 +57,9 @@ internal sealed class ObjectWriter
     }
 
     public void PushPath(string segment) => _path.Add(segment);
+    private void PushIndex(int index) => _path.Add(index);
     public void PopPath() => _path.RemoveAt(_path.Count - 1);
-    public string CurrentPath => _path.Count == 0 ? "the value" : string.Join(" → ", _path);
+    public string CurrentPath => _path.Count == 0 ? "the value" : string.Join(" → ", _path.Select(p => p is int i ? $"[{i}]" : (string)p));
 
     public void WriteByte(byte b) => _out.WriteByte(b);
     public void WriteTag(Tag tag) => _out.WriteByte((byte)tag);
@@ -184,7 +186,7 @@ internal sealed class ObjectWriter
         WriteVarUInt((ulong)array.Length);
         for (int i = 0; i < array.Length; i++)
         {
-            PushPath($"[{i}]");
+            PushIndex(i);
             WriteValue(array.GetValue(i));
             PopPath();
         }
@@ -196,7 +198,7 @@ internal sealed class ObjectWriter
         WriteVarUInt((ulong)list.Count);
         for (int i = 0; i < list.Count; i++)
         {
-            PushPath($"[{i}]");
+            PushIndex(i);
             WriteValue(list[i]);
             PopPath();
         }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -14,7 +16,15 @@ internal static class TypeRules
     /// Why a value of this type is process-local (an OS handle, a thread, live I/O), or null if
     /// it may travel. These fail in the sender: CPython's "cannot pickle '…' object".
     /// </summary>
-    internal static string? WhyProcessLocal(Type type)
+    internal static string? WhyProcessLocal(Type type) => s_processLocal.GetOrAdd(type, static t => new(ComputeWhyProcessLocal(t))).Value;
+
+    // Per-type answers, computed once: these checks (a dozen IsAssignableFrom, an AssemblyName
+    // built per call, field reflection) ran for every object of every message.
+    private static readonly ConcurrentDictionary<Type, StrongBox<string?>> s_processLocal = new();
+    private static readonly ConcurrentDictionary<Type, bool> s_fieldwise = new();
+    private static readonly ConcurrentDictionary<(Type, Type?), FieldInfo[]> s_fields = new();
+
+    private static string? ComputeWhyProcessLocal(Type type)
     {
         if (type.IsPointer || type == typeof(IntPtr) || type == typeof(UIntPtr))
             return "it is a native pointer or handle, meaningless in another process";
@@ -36,7 +46,9 @@ internal static class TypeRules
     /// compiler-generated closures, and the framework's tuples. Other framework types go to
     /// the MessagePack fallback, which knows their public shape.
     /// </summary>
-    internal static bool IsFieldwise(Type type)
+    internal static bool IsFieldwise(Type type) => s_fieldwise.GetOrAdd(type, ComputeIsFieldwise);
+
+    private static bool ComputeIsFieldwise(Type type)
     {
         if (type.IsPrimitive || type.IsEnum || type.IsArray) return false;
         if (type.IsGenericType)
@@ -60,7 +72,10 @@ internal static class TypeRules
     }
 
     /// <summary>All instance fields, most-derived type first, stopping before <paramref name="stopAt"/>.</summary>
-    internal static IEnumerable<FieldInfo> FieldsOf(Type type, Type? stopAt = null)
+    internal static IReadOnlyList<FieldInfo> FieldsOf(Type type, Type? stopAt = null) =>
+        s_fields.GetOrAdd((type, stopAt), static key => [.. ComputeFieldsOf(key.Item1, key.Item2)]);
+
+    private static IEnumerable<FieldInfo> ComputeFieldsOf(Type type, Type? stopAt)
     {
         for (Type? t = type; t is not null && t != stopAt && t != typeof(object) && t != typeof(ValueType); t = t.BaseType)
         {
