@@ -51,8 +51,8 @@ internal sealed class ForkServerStartMethod : IStartMethod
         {
             lock (_lock)
             {
-                _idle.RemoveAll(h => !h.Refresh());
-                return _idle.Any(h => h.Warm);
+                PruneIdle();
+                return _idle.Exists(h => h.Warm);
             }
         }
     }
@@ -75,8 +75,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
     {
         lock (_lock)
         {
-            // A spare that died (killed from outside, CPython test_forkserver_sigkill) is replaced, not used.
-            _idle.RemoveAll(h => !h.Refresh());
+            PruneIdle();
             // A warm spare starts the target at once; one still warming up is still ahead of a fresh boot.
             Spare? pick = _idle.Find(h => h.Warm) ?? (_idle.Count > 0 ? _idle[0] : null);
             if (pick is null) return null;
@@ -84,6 +83,12 @@ internal sealed class ForkServerStartMethod : IStartMethod
             return (pick.Os, pick.Channel);
         }
     }
+
+    /// <summary>
+    /// Drops dead spares (killed from outside: CPython test_forkserver_sigkill) and takes in the
+    /// Ready messages that have come. Call with <c>_lock</c> held.
+    /// </summary>
+    private void PruneIdle() => _idle.RemoveAll(h => !h.Refresh());
 
     /// <summary>An idle host, and whether it has said it finished warming up.</summary>
     private sealed class Spare(Diag.Process os, Socket channel)
