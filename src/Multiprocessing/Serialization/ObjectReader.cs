@@ -242,7 +242,18 @@ internal sealed class ObjectReader
         if ((Tag)ReadByte() != tag) throw new InvalidDataException($"corrupt payload: expected {tag} at offset {_pos - 1}");
     }
 
+    /// <summary>Fields already found by (type, written name): the read-side twin of <see cref="TypeRules.FieldsOf"/>'s cache.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), FieldInfo> s_fields = new();
+
     private static FieldInfo FindField(Type type, string name)
+    {
+        if (s_fields.TryGetValue((type, name), out FieldInfo? known)) return known;
+        FieldInfo found = LookUpField(type, name);
+        s_fields.TryAdd((type, name), found);
+        return found;
+    }
+
+    private static FieldInfo LookUpField(Type type, string name)
     {
         int sep = name.IndexOf("::", StringComparison.Ordinal);
         string? owner = sep < 0 ? null : name[..sep];
