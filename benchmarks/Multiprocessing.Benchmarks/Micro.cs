@@ -36,12 +36,26 @@ public class SerializerBenchmarks
     private readonly object?[] _small = [42, "hello", 3.5, true, null, new[] { 1, 2, 3 }];
     private byte[] _smallBytes = [];
 
+    // The compare table's pipe message, the twin of cpython_bench.py's SMALL.
+    private readonly object _message = new object?[] { 1, "hello", 2.5, new[] { 1, 2, 3 }, new Dictionary<string, object?> { ["k"] = true } };
+    private byte[] _messageBytes = [];
+
     [GlobalSetup]
-    public void Setup() => _smallBytes = _serializer.Serialize(_small);
+    public void Setup()
+    {
+        _smallBytes = _serializer.Serialize(_small);
+        _messageBytes = _serializer.Serialize(_message);
+    }
 
     [Benchmark]
     public byte[] SerializeSmall() => _serializer.Serialize(_small);
 
     [Benchmark]
     public object? DeserializeSmall() => _serializer.Deserialize(_smallBytes);
+
+    [Benchmark]
+    public byte[] SerializeMessage() => _serializer.Serialize(_message);
+
+    [Benchmark]
+    public object? DeserializeMessage() => _serializer.Deserialize(_messageBytes);
 }
