@@ -7,7 +7,8 @@ namespace Multiprocessing.Serialization;
 /// </summary>
 internal sealed class BinarySerializer : ISerializer
 {
-    private const byte FormatVersion = 1;
+    /// <summary>2: well-known type codes and raw primitive arrays.</summary>
+    internal const byte FormatVersion = 2;
     private readonly List<TypeCodec> _codecs = [];
 
     public void Register(TypeCodec codec)
@@ -36,7 +37,7 @@ internal sealed class BinarySerializer : ISerializer
     /// <summary>Like <see cref="Serialize(SerializationPurpose, Action{ObjectWriter})"/>, also returning the descriptors the payload passes.</summary>
     public (byte[] Data, IReadOnlyList<int> Descriptors) SerializeWithDescriptors(SerializationPurpose purpose, Action<ObjectWriter> write)
     {
-        var analyzer = new ClosureAnalyzer();
+        ClosureAnalyzer? analyzer = null;
         TypeCodec[] codecs = Codecs();
         for (int attempt = 0; ; attempt++)
         {
@@ -44,10 +45,14 @@ internal sealed class BinarySerializer : ISerializer
             writer.WriteByte(FormatVersion);
             write(writer);
             if (!writer.NeedsRetry || attempt >= 8) return (writer.ToArray(), writer.InheritedDescriptors);
+            analyzer = writer.AnalyzerIfCreated;
         }
     }
 
     public object? Deserialize(ReadOnlySpan<byte> data) => Deserialize(data.ToArray(), r => r.ReadValue());
+
+    /// <summary>Like <see cref="Deserialize(ReadOnlySpan{byte})"/> without copying a message already in an array.</summary>
+    public object? Deserialize(byte[] data) => Deserialize(data, r => r.ReadValue());
 
     public T Deserialize<T>(byte[] data, Func<ObjectReader, T> read, IReadOnlyCollection<int>? inheritedDescriptors = null)
     {
@@ -55,7 +60,19 @@ internal sealed class BinarySerializer : ISerializer
             throw new InvalidDataException($"payload format version {(data.Length == 0 ? "(empty)" : data[0].ToString())} is not {FormatVersion}");
         var reader = new ObjectReader(data, Codecs()) { InheritedDescriptors = inheritedDescriptors };
         reader.ReadByte();
-        T result = read(reader);
+        T result;
+        try
+        {
+            result = read(reader);
+        }
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or MissingMethodException or
+                                       NotSupportedException or OverflowException or MemberAccessException or
+                                       System.Reflection.TargetInvocationException)
+        {
+            // Reflection refusing what a corrupt payload asked for (a field of the wrong type, a
+            // type that cannot be made): the payload's fault, reported as one.
+            throw new InvalidDataException("corrupt payload: " + e.Message, e);
+        }
         if (!reader.AtEnd) throw new InvalidDataException("corrupt payload: trailing bytes after the value");
         return result;
     }

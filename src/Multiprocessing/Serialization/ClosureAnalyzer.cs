@@ -40,11 +40,26 @@ internal sealed class ClosureAnalyzer
         return false;
     }
 
+    /// <summary>
+    /// What each method reaches, scanned once per process: reading and resolving a lambda's IL
+    /// took longer than the rest of a start's serialization, and a method's IL never changes.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, (FieldInfo[] Fields, Type[] Types)> s_reached = new();
+
     public void Analyze(MethodInfo method)
     {
         if (method.DeclaringType is { } t && IsCompilerGenerated(t) && AnalyzedTypes.Add(t))
             Grew = true;
-        Scan(method);
+        (FieldInfo[] fields, Type[] types) = s_reached.GetOrAdd(method, static m =>
+        {
+            var alone = new ClosureAnalyzer();
+            alone.Scan(m);
+            return ([.. alone.UsedFields], [.. alone.AnalyzedTypes]);
+        });
+        foreach (FieldInfo f in fields)
+            if (UsedFields.Add(f)) Grew = true;
+        foreach (Type type in types)
+            if (AnalyzedTypes.Add(type)) Grew = true;
     }
 
     private void Scan(MethodBase method)

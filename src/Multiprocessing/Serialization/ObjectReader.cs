@@ -90,15 +90,45 @@ internal sealed class ObjectReader
     /// </summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> s_resolved = new(StringComparer.Ordinal);
 
+    /// <summary>Reads what <see cref="ObjectWriter.WriteType"/> wrote: a well-known code, a new name, or a session code.</summary>
     public Type ReadType()
     {
-        // An index, not a count: it is bounded by the types read so far, not by the bytes left.
-        ulong index = ReadVarUInt();
-        if (index > 0)
+        // A code, not a count: it is bounded by the tables, not by the bytes left.
+        ulong code = ReadVarUInt();
+        if (code == 0) return ReadNamedType();
+        if (code < (ulong)WellKnownTypes.FirstSessionCode)
         {
-            if (index > (ulong)_types.Count) throw new InvalidDataException($"corrupt payload: type reference {index} is undefined");
-            return _types[(int)index - 1];
+            Type known = WellKnownTypes.FromCode((int)code, out bool isGeneric);
+            return isGeneric ? MakeGeneric(known) : known;
         }
+        ulong index = code - (ulong)WellKnownTypes.FirstSessionCode;
+        if (index >= (ulong)_types.Count) throw new InvalidDataException($"corrupt payload: type reference {code} is undefined");
+        return _types[(int)index];
+    }
+
+    /// <summary>Constructed generics already made: MakeGenericType validates and looks up on every call.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, Type, Type?, Type?), Type> s_generics = new();
+
+    private Type MakeGeneric(Type definition)
+    {
+        Type[] arguments = new Type[definition.GetGenericArguments().Length];
+        for (int i = 0; i < arguments.Length; i++) arguments[i] = ReadType();
+        if (arguments.Length > 3) return Construct(definition, arguments);
+        var key = (definition, arguments[0], arguments.Length > 1 ? arguments[1] : null, arguments.Length > 2 ? arguments[2] : null);
+        if (s_generics.TryGetValue(key, out Type? made)) return made;
+        made = Construct(definition, arguments);
+        s_generics.TryAdd(key, made);
+        return made;
+    }
+
+    private static Type Construct(Type definition, Type[] arguments)
+    {
+        try { return definition.MakeGenericType(arguments); }
+        catch (ArgumentException e) { throw new InvalidDataException($"corrupt payload: {definition.Name} cannot take those type arguments", e); }
+    }
+
+    private Type ReadNamedType()
+    {
         string name = ReadStringRaw();
         if (s_resolved.TryGetValue(name, out Type? known))
         {
@@ -190,17 +220,41 @@ internal sealed class ObjectReader
     {
         Type element = ReadType();
         int count = ReadCount();
-        Array array = Array.CreateInstance(element, count);
+        if (RawArrays.IsRaw(element, out int size))
+        {
+            long bytes = (long)count * size;
+            if (bytes > _data.Length - _pos) throw new InvalidDataException($"corrupt payload: {count} × {size}-byte elements exceed the remaining {_data.Length - _pos} bytes");
+            return Register(RawArrays.Create(element, count, Take((int)bytes)));
+        }
+        if (element == typeof(object))
+        {
+            var objects = new object?[count];
+            Register(objects);
+            for (int i = 0; i < count; i++) objects[i] = ReadValue();
+            return objects;
+        }
+        Array array = CreateArray(element, count);
         Register(array);
         for (int i = 0; i < count; i++) array.SetValue(ReadValue(), i);
         return array;
     }
 
+    private static Array CreateArray(Type element, int count)
+    {
+        try { return Array.CreateInstance(element, count); }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException)
+        {
+            throw new InvalidDataException($"corrupt payload: cannot make an array of {element}", e);
+        }
+    }
+
+    // Parameterless constructors: Activator caches them, while the (capacity) overload binds by
+    // reflection on every call, which cost more than filling a small collection.
     private IList ReadList()
     {
-        Type type = ReadType();
+        Type type = ReadCollectionType(typeof(List<>));
         int count = ReadCount();
-        var list = (IList)Activator.CreateInstance(type, count)!;
+        var list = type == typeof(List<object>) ? new List<object?>(count) : (IList)Construct(type);
         Register(list);
         for (int i = 0; i < count; i++) list.Add(ReadValue());
         return list;
@@ -208,9 +262,9 @@ internal sealed class ObjectReader
 
     private IDictionary ReadDictionary()
     {
-        Type type = ReadType();
+        Type type = ReadCollectionType(typeof(Dictionary<,>));
         int count = ReadCount();
-        var dict = (IDictionary)Activator.CreateInstance(type, count)!;
+        var dict = type == typeof(Dictionary<string, object>) ? new Dictionary<string, object?>(count) : (IDictionary)Construct(type);
         Register(dict);
         for (int i = 0; i < count; i++)
         {
@@ -219,6 +273,17 @@ internal sealed class ObjectReader
         }
         return dict;
     }
+
+    private Type ReadCollectionType(Type definition)
+    {
+        Type type = ReadType();
+        return type.IsConstructedGenericType && type.GetGenericTypeDefinition() == definition
+            ? type
+            : throw new InvalidDataException($"corrupt payload: {type} is not a {definition.Name}");
+    }
+
+    private static object Construct(Type type) =>
+        Activator.CreateInstance(type) ?? throw new InvalidDataException($"corrupt payload: cannot make a {type}");
 
     /// <summary>Reads an object written field by field; <paramref name="into"/> fills an existing instance.</summary>
     public object ReadFieldwise(object? into)

@@ -8,28 +8,36 @@ namespace Multiprocessing.Serialization;
 
 /// <summary>
 /// Writes the cold-cheap encoding: a tag byte per value, little-endian scalars, types by
-/// assembly-qualified name (each written once, then by index), shared references once. Keeps a
+/// a one-byte code for well-known types, others by assembly-qualified name (each written once, then by index), shared references once. Keeps a
 /// path of where it is ("args[1] → field 'conn'") so a refusal can name the member.
 /// </summary>
 internal sealed class ObjectWriter
 {
-    private readonly MemoryStream _out = new();
-    private readonly Dictionary<Type, int> _types = [];
+    private byte[] _buffer = new byte[256];
+    private int _length;
+    private Dictionary<Type, int>? _types;
     private readonly Dictionary<object, int> _refs = new(ReferenceEqualityComparer.Instance);
-    // Segments are strings, or an int for an element index, formatted only if a refusal needs the path.
-    private readonly List<object> _path = [];
+    // Formatted only if a refusal needs the path: building "[3]" or "[key]" per element cost more than writing it.
+    private PathSegment[] _path = new PathSegment[8];
+    private int _depth;
     private readonly IReadOnlyList<TypeCodec> _codecs;
-    private readonly HashSet<Type> _writtenClosureTypes = [];
+    private HashSet<Type>? _writtenClosureTypes;
+    private ClosureAnalyzer? _analyzer;
 
-    internal ObjectWriter(IReadOnlyList<TypeCodec> codecs, SerializationPurpose purpose, ClosureAnalyzer analyzer)
+    internal ObjectWriter(IReadOnlyList<TypeCodec> codecs, SerializationPurpose purpose, ClosureAnalyzer? analyzer)
     {
         _codecs = codecs;
         Purpose = purpose;
-        Analyzer = analyzer;
+        _analyzer = analyzer;
     }
 
     public SerializationPurpose Purpose { get; }
-    public ClosureAnalyzer Analyzer { get; }
+
+    /// <summary>Created at the first delegate: most messages hold none.</summary>
+    public ClosureAnalyzer Analyzer => _analyzer ??= new ClosureAnalyzer();
+
+    /// <summary>The analyzer if a delegate needed one, to carry into a retry.</summary>
+    internal ClosureAnalyzer? AnalyzerIfCreated => _analyzer;
 
     /// <summary>
     /// True when closure analysis learned about a field of a type already written with fewer
@@ -37,11 +45,11 @@ internal sealed class ObjectWriter
     /// </summary>
     public bool NeedsRetry { get; private set; }
 
-    public byte[] ToArray() => _out.ToArray();
+    public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
     /// <summary>Descriptors the receiving process must inherit for this payload (connections passed to a child).</summary>
-    public IReadOnlyList<int> InheritedDescriptors => _inherited;
-    private readonly List<int> _inherited = [];
+    public IReadOnlyList<int> InheritedDescriptors => _inherited ?? (IReadOnlyList<int>)[];
+    private List<int>? _inherited;
 
     /// <summary>
     /// Records that <paramref name="fd"/> must be inherited by the child being started, and writes
@@ -52,58 +60,85 @@ internal sealed class ObjectWriter
     {
         if (Purpose != SerializationPurpose.ProcessStart)
             throw Refuse(ownerType, "it holds an operating-system handle, which can only be passed to a child as part of starting it");
+        _inherited ??= [];
         if (!_inherited.Contains(fd)) _inherited.Add(fd);
         WriteInt32Raw(fd);
     }
 
-    public void PushPath(string segment) => _path.Add(segment);
-    private void PushIndex(int index) => _path.Add(index);
-    public void PopPath() => _path.RemoveAt(_path.Count - 1);
-    public string CurrentPath => _path.Count == 0 ? "the value" : string.Join(" → ", _path.Select(p => p is int i ? $"[{i}]" : (string)p));
+    private readonly record struct PathSegment(string? Text, object? Key, int Index)
+    {
+        public override string ToString() => Text ?? (Key is not null ? $"[{Key}]" : $"[{Index}]");
+    }
 
-    public void WriteByte(byte b) => _out.WriteByte(b);
-    public void WriteTag(Tag tag) => _out.WriteByte((byte)tag);
+    public void PushPath(string segment) => Push(new PathSegment(segment, null, 0));
+    private void PushIndex(int index) => Push(new PathSegment(null, null, index));
+    private void PushKey(object key) => Push(new PathSegment(null, key, 0));
+
+    private void Push(PathSegment segment)
+    {
+        if (_depth == _path.Length) Array.Resize(ref _path, _depth * 2);
+        _path[_depth++] = segment;
+    }
+
+    public void PopPath() => _depth--;
+    public string CurrentPath => _depth == 0 ? "the value" : string.Join(" → ", _path.Take(_depth));
+
+    private Span<byte> Grow(int count)
+    {
+        if (_buffer.Length - _length < count)
+            Array.Resize(ref _buffer, (int)Math.Min(Array.MaxLength, Math.Max((long)_buffer.Length * 2, (long)_length + count)));
+        Span<byte> span = _buffer.AsSpan(_length, count);
+        _length += count;
+        return span;
+    }
+
+    public void WriteByte(byte b) => Grow(1)[0] = b;
+    public void WriteTag(Tag tag) => WriteByte((byte)tag);
 
     public void WriteVarUInt(ulong value)
     {
-        while (value >= 0x80) { _out.WriteByte((byte)(value | 0x80)); value >>= 7; }
-        _out.WriteByte((byte)value);
+        while (value >= 0x80) { WriteByte((byte)(value | 0x80)); value >>= 7; }
+        WriteByte((byte)value);
     }
 
-    public void WriteInt32Raw(int value)
-    {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(b, value);
-        _out.Write(b);
-    }
+    public void WriteInt32Raw(int value) => BinaryPrimitives.WriteInt32LittleEndian(Grow(4), value);
 
-    public void WriteInt64Raw(long value)
-    {
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(b, value);
-        _out.Write(b);
-    }
+    public void WriteInt64Raw(long value) => BinaryPrimitives.WriteInt64LittleEndian(Grow(8), value);
 
     public void WriteRawBytes(ReadOnlySpan<byte> bytes)
     {
         WriteVarUInt((ulong)bytes.Length);
-        _out.Write(bytes);
+        bytes.CopyTo(Grow(bytes.Length));
     }
 
     public void WriteStringRaw(string s)
     {
-        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
-        byte[] buffer = max <= 4096 ? new byte[max] : Encoding.UTF8.GetBytes(s);
-        int n = max <= 4096 ? Encoding.UTF8.GetBytes(s, buffer) : buffer.Length;
-        WriteRawBytes(buffer.AsSpan(0, n));
+        int n = Encoding.UTF8.GetByteCount(s);
+        WriteVarUInt((ulong)n);
+        Encoding.UTF8.GetBytes(s, Grow(n));
     }
 
     /// <summary>Assembly-qualified names, built once per type: RuntimeType builds the string on every call.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string> s_names = new();
 
+    /// <summary>
+    /// A type: a <see cref="WellKnownTypes"/> code (a generic one followed by its arguments), or
+    /// 0 and the assembly-qualified name the first time this payload names it, then its session code.
+    /// </summary>
     public void WriteType(Type type)
     {
-        if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)index + 1); return; }
+        int known = WellKnownTypes.CodeOf(type, out bool isGeneric);
+        if (known != 0)
+        {
+            WriteVarUInt((ulong)known);
+            if (isGeneric)
+            {
+                foreach (Type argument in type.GetGenericArguments()) WriteType(argument);
+            }
+            return;
+        }
+        _types ??= [];
+        if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)(WellKnownTypes.FirstSessionCode + index)); return; }
         if (type.IsGenericParameter || type.ContainsGenericParameters || type.AssemblyQualifiedName is null)
             throw Refuse(type, "it is an open generic type");
         WriteVarUInt(0);
@@ -121,7 +156,8 @@ internal sealed class ObjectWriter
             case long l: WriteTag(Tag.Int64); WriteInt64Raw(l); return;
             case double d: WriteTag(Tag.Double); WriteInt64Raw(BitConverter.DoubleToInt64Bits(d)); return;
             case string s: WriteTag(Tag.String); WriteStringRaw(s); return;
-            case byte[] bytes: WriteTag(Tag.Bytes); WriteRawBytes(bytes); return;
+            // The runtime lets an sbyte[] pass as a byte[]: without the exact check it came back as one.
+            case byte[] bytes when bytes.GetType() == typeof(byte[]): WriteTag(Tag.Bytes); WriteRawBytes(bytes); return;
             case byte u8: WriteTag(Tag.Byte); WriteByte(u8); return;
             case sbyte s8: WriteTag(Tag.SByte); WriteByte((byte)s8); return;
             case short s16: WriteTag(Tag.Int16); WriteInt32Raw(s16); return;
@@ -138,9 +174,7 @@ internal sealed class ObjectWriter
             case TimeSpan ts: WriteTag(Tag.TimeSpan); WriteInt64Raw(ts.Ticks); return;
             case Guid g:
                 WriteTag(Tag.Guid);
-                Span<byte> gb = stackalloc byte[16];
-                g.TryWriteBytes(gb);
-                _out.Write(gb);
+                g.TryWriteBytes(Grow(16));
                 return;
             case DateTimeOffset dto:
                 WriteTag(Tag.DateTimeOffset); WriteInt64Raw(dto.Ticks); WriteInt64Raw(dto.Offset.Ticks);
@@ -182,8 +216,24 @@ internal sealed class ObjectWriter
     {
         if (array.Rank != 1 || array.GetLowerBound(0) != 0)
             throw Refuse(type, "only single-dimensional, zero-based arrays can be sent");
-        WriteTag(Tag.Array); WriteType(type.GetElementType()!);
+        Type element = type.GetElementType()!;
+        WriteTag(Tag.Array); WriteType(element);
         WriteVarUInt((ulong)array.Length);
+        if (RawArrays.TryGetBytes(array, element, out ReadOnlySpan<byte> raw))
+        {
+            raw.CopyTo(Grow(raw.Length));
+            return;
+        }
+        if (array is object?[] objects && element == typeof(object))
+        {
+            for (int i = 0; i < objects.Length; i++)
+            {
+                PushIndex(i);
+                WriteValue(objects[i]);
+                PopPath();
+            }
+            return;
+        }
         for (int i = 0; i < array.Length; i++)
         {
             PushIndex(i);
@@ -210,7 +260,7 @@ internal sealed class ObjectWriter
         WriteVarUInt((ulong)dict.Count);
         foreach (DictionaryEntry e in dict)
         {
-            PushPath($"[{e.Key}]");
+            PushKey(e.Key);
             WriteValue(e.Key);
             WriteValue(e.Value);
             PopPath();
@@ -228,7 +278,7 @@ internal sealed class ObjectWriter
         WriteTag(Tag.Object); WriteType(type);
         bool closure = ClosureAnalyzer.IsCompilerGenerated(type);
         bool onlyUsed = closure && Analyzer.AnalyzedTypes.Contains(type);
-        if (closure) _writtenClosureTypes.Add(type);
+        if (closure) (_writtenClosureTypes ??= []).Add(type);
         var fields = new List<FieldInfo>();
         foreach (FieldInfo f in TypeRules.FieldsOf(type, stopAt))
         {
@@ -267,7 +317,7 @@ internal sealed class ObjectWriter
             if (Analyzer.UsedFields.Count != growBefore)
             {
                 foreach (FieldInfo f in Analyzer.UsedFields)
-                    if (f.DeclaringType is { } t && _writtenClosureTypes.Contains(t)) NeedsRetry = true;
+                    if (f.DeclaringType is { } t && _writtenClosureTypes?.Contains(t) == true) NeedsRetry = true;
             }
             WriteType(method.DeclaringType);
             WriteInt32Raw(method.MetadataToken);

@@ -272,7 +272,7 @@ public class SerializerTests
                 default:
                     data = new byte[rng.Next(1, 64)];
                     rng.NextBytes(data);
-                    data[0] = 1; // past the version check
+                    data[0] = BinarySerializer.FormatVersion; // past the version check
                     break;
             }
             try { S.Deserialize(data); }

@@ -1,0 +1,102 @@
+using System.Text;
+using Multiprocessing.Serialization;
+using Xunit;
+
+namespace Multiprocessing.Tests.Serialization;
+
+/// <summary>
+/// The encodings that keep small messages small and cheap: built-in types named by a code rather
+/// than an assembly-qualified name, and numeric arrays copied as memory.
+/// </summary>
+public class CompactEncodingTests
+{
+    private static readonly BinarySerializer S = ProcessSerialization.Serializer;
+
+    private static T RoundTrip<T>(T value) => Assert.IsType<T>(S.Deserialize(S.Serialize(value)));
+
+    [Fact]
+    public void A_message_of_built_in_values_names_no_assembly()
+    {
+        object message = new object?[]
+        {
+            1, "hello", 2.5, new[] { 1, 2, 3 }, new Dictionary<string, object?> { ["k"] = true },
+            new List<object?> { 1L }, new List<int>(), new HashSet<string> { "x" }, (1, "a"), Tuple.Create(1, 2.0),
+            new KeyValuePair<string, int>("k", 1), new Dictionary<string, List<double[]>>(), new string[] { "s" },
+        };
+        byte[] data = S.Serialize(message);
+        string text = Encoding.UTF8.GetString(data);
+        Assert.DoesNotContain("CoreLib", text);
+        Assert.DoesNotContain("System.", text);
+        Assert.True(data.Length < 200, $"{data.Length} bytes");
+        var back = Assert.IsType<object?[]>(S.Deserialize(data));
+        Assert.Equal(((object?[])message).Select(v => v?.GetType()), back.Select(v => v?.GetType()));
+        Assert.Equal((1, "a"), back[8]);
+        Assert.Equal(Tuple.Create(1, 2.0), back[9]);
+        Assert.Equal(new KeyValuePair<string, int>("k", 1), back[10]);
+    }
+
+    [Fact]
+    public void Other_types_are_named_once_per_payload()
+    {
+        var nodes = new[] { new Node { Name = "a" }, new Node { Name = "b" }, new Node { Name = "c" } };
+        byte[] data = S.Serialize(nodes);
+        string text = Encoding.UTF8.GetString(data);
+        string name = typeof(Node).AssemblyQualifiedName!;
+        Assert.Equal(text.IndexOf(name, StringComparison.Ordinal), text.LastIndexOf(name, StringComparison.Ordinal));
+        Assert.Equal(["a", "b", "c"], Assert.IsType<Node[]>(S.Deserialize(data)).Select(n => n.Name));
+    }
+
+    [Fact]
+    public void Numeric_arrays_round_trip_exactly()
+    {
+        Assert.Equal([int.MinValue, -1, 0, 7, int.MaxValue], RoundTrip(new[] { int.MinValue, -1, 0, 7, int.MaxValue }));
+        Assert.Equal([long.MinValue, 5L], RoundTrip(new[] { long.MinValue, 5L }));
+        Assert.Equal([ulong.MaxValue], RoundTrip(new[] { ulong.MaxValue }));
+        Assert.Equal([uint.MaxValue, 3u], RoundTrip(new[] { uint.MaxValue, 3u }));
+        Assert.Equal([(short)-2, short.MaxValue], RoundTrip(new short[] { -2, short.MaxValue }));
+        Assert.Equal([(ushort)65535], RoundTrip(new ushort[] { 65535 }));
+        Assert.Equal([(sbyte)-128, (sbyte)127], RoundTrip(new sbyte[] { -128, 127 }));
+        Assert.Equal(['λ', 'a', '\0'], RoundTrip(new[] { 'λ', 'a', '\0' }));
+        Assert.Equal([float.NaN, -0f, 1.5f], RoundTrip(new[] { float.NaN, -0f, 1.5f }));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(-0.0), BitConverter.DoubleToInt64Bits(RoundTrip(new[] { -0.0 })[0]));
+        Assert.Empty(RoundTrip(Array.Empty<double>()));
+        Assert.Equal([true, false], RoundTrip(new[] { true, false }));
+        Assert.Equal([1.1m], RoundTrip(new[] { 1.1m }));
+
+        int[] big = Enumerable.Range(0, 100_000).ToArray();
+        byte[] data = S.Serialize(big);
+        Assert.InRange(data.Length, 400_000, 400_020); // the memory and a few bytes of header, not a tag per element
+        Assert.Equal(big, Assert.IsType<int[]>(S.Deserialize(data)));
+    }
+
+    [Fact]
+    public void Arrays_keep_shared_references_and_cycles()
+    {
+        int[] shared = [1, 2];
+        var outer = new object?[] { shared, shared, null };
+        outer[2] = outer;
+        var back = Assert.IsType<object?[]>(S.Deserialize(S.Serialize(outer)));
+        Assert.Same(back[0], back[1]);
+        Assert.Same(back, back[2]);
+        Assert.Equal([1, 2], Assert.IsType<int[]>(back[0]));
+    }
+
+    [Fact]
+    public void A_numeric_array_longer_than_its_payload_is_corrupt()
+    {
+        byte[] data = S.Serialize(new[] { 1, 2, 3, 4 });
+        var e = Assert.Throws<InvalidDataException>(() => S.Deserialize(data[..^1]));
+        Assert.Contains("corrupt payload", e.Message);
+    }
+
+    [Fact]
+    public void A_collection_tag_naming_another_type_is_corrupt()
+    {
+        // A List tag whose type is not a List<>: the reader refuses it rather than casting.
+        byte[] list = S.Serialize(new List<int> { 1 });
+        byte[] dict = S.Serialize(new Dictionary<int, int>());
+        byte[] swapped = [.. list[..2], .. dict[2..]];
+        var e = Assert.Throws<InvalidDataException>(() => S.Deserialize(swapped));
+        Assert.Contains("is not a List", e.Message);
+    }
+}
