@@ -95,7 +95,7 @@ public sealed partial class Connection
         {
             length = CheckLength(ReceiveHeader(socket) ?? throw NoMoreMessages(), null);
             Span<byte> target = length <= buffer.Length ? buffer[..length] : (tooLong = new byte[length]);
-            if (ReceiveAtMost(socket, target) < length) throw EndOfFileDuringMessage();
+            if (ReceiveBody(socket, target) < length) throw EndOfFileDuringMessage();
         }
         catch (Exception e) when (IsSocketFailure(e))
         {
