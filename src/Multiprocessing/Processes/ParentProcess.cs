@@ -9,9 +9,11 @@ namespace Multiprocessing;
 /// </summary>
 public sealed class ParentProcess
 {
-    private readonly Socket _channel;
+    // Made on first use: a Socket's creation loads ICU through the networking EventSource, a
+    // cost a child that never asks about its parent should not pay.
+    private readonly Lazy<Socket> _channel;
 
-    internal ParentProcess(string name, int pid, Socket channel)
+    internal ParentProcess(string name, int pid, Lazy<Socket> channel)
     {
         Name = name;
         Pid = pid;
@@ -42,7 +44,7 @@ public sealed class ParentProcess
         try
         {
             // The parent sends nothing after the bootstrap payload: readable means end of stream.
-            eof = _channel.Poll(micros == -1 ? -1 : (int)micros, SelectMode.SelectRead);
+            eof = _channel.Value.Poll(micros == -1 ? -1 : (int)micros, SelectMode.SelectRead);
         }
         catch (ObjectDisposedException)
         {

@@ -7,8 +7,8 @@ namespace Multiprocessing.Serialization;
 /// </summary>
 internal sealed class BinarySerializer : ISerializer
 {
-    /// <summary>2: well-known type codes and raw primitive arrays.</summary>
-    internal const byte FormatVersion = 2;
+    /// <summary>2: well-known type codes and raw primitive arrays; 3: types built from parts, never an assembly-qualified name.</summary>
+    internal const byte FormatVersion = 3;
     private readonly List<TypeCodec> _codecs = [];
 
     public void Register(TypeCodec codec)

@@ -84,22 +84,36 @@ internal sealed class ObjectReader
         return Encoding.UTF8.GetString(Take(n));
     }
 
-    /// <summary>
-    /// Names already resolved in this process: Type.GetType parses the assembly-qualified name and
-    /// asks the loader every time (~3 µs), which dominated a small message's decode.
-    /// </summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type> s_resolved = new(StringComparer.Ordinal);
+    /// <summary>Reads what <see cref="ObjectWriter.WriteType"/> wrote: a code, a named type, or a type built from parts.</summary>
+    public Type ReadType() => ReadType(0);
 
-    /// <summary>Reads what <see cref="ObjectWriter.WriteType"/> wrote: a well-known code, a new name, or a session code.</summary>
-    public Type ReadType()
+    /// <summary>Deeper than this a type is a corrupt payload, not a stack overflow.</summary>
+    private const int MaxTypeDepth = 64;
+
+    private Type ReadType(int depth)
     {
+        if (depth > MaxTypeDepth) throw new InvalidDataException($"corrupt payload: a type nested more than {MaxTypeDepth} deep");
         // A code, not a count: it is bounded by the tables, not by the bytes left.
         ulong code = ReadVarUInt();
-        if (code == 0) return ReadNamedType();
+        switch (code)
+        {
+            case WellKnownTypes.Named: return ReadNamedType();
+            case WellKnownTypes.ConstructedGeneric: return MakeGeneric(ReadType(depth + 1), depth);
+            case WellKnownTypes.ArrayOf:
+                {
+                    Type element = ReadType(depth + 1);
+                    ulong rank = ReadVarUInt();
+                    try { return rank == 0 ? element.MakeArrayType() : element.MakeArrayType(checked((int)rank)); }
+                    catch (Exception e) when (e is ArgumentException or TypeLoadException or NotSupportedException or OverflowException or IndexOutOfRangeException)
+                    {
+                        throw new InvalidDataException($"corrupt payload: no array of {element} with rank {rank}", e);
+                    }
+                }
+        }
         if (code < (ulong)WellKnownTypes.FirstSessionCode)
         {
             Type known = WellKnownTypes.FromCode((int)code, out bool isGeneric);
-            return isGeneric ? MakeGeneric(known) : known;
+            return isGeneric ? MakeGeneric(known, depth) : known;
         }
         ulong index = code - (ulong)WellKnownTypes.FirstSessionCode;
         if (index >= (ulong)_types.Count) throw new InvalidDataException($"corrupt payload: type reference {code} is undefined");
@@ -109,10 +123,11 @@ internal sealed class ObjectReader
     /// <summary>Constructed generics already made: MakeGenericType validates and looks up on every call.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, Type, Type?, Type?), Type> s_generics = new();
 
-    private Type MakeGeneric(Type definition)
+    private Type MakeGeneric(Type definition, int depth)
     {
+        if (!definition.IsGenericTypeDefinition) throw new InvalidDataException($"corrupt payload: {definition} is not a generic type definition");
         Type[] arguments = new Type[definition.GetGenericArguments().Length];
-        for (int i = 0; i < arguments.Length; i++) arguments[i] = ReadType();
+        for (int i = 0; i < arguments.Length; i++) arguments[i] = ReadType(depth + 1);
         if (arguments.Length > 3) return Construct(definition, arguments);
         var key = (definition, arguments[0], arguments.Length > 1 ? arguments[1] : null, arguments.Length > 2 ? arguments[2] : null);
         if (s_generics.TryGetValue(key, out Type? made)) return made;
@@ -127,30 +142,58 @@ internal sealed class ObjectReader
         catch (ArgumentException e) { throw new InvalidDataException($"corrupt payload: {definition.Name} cannot take those type arguments", e); }
     }
 
+    /// <summary>Types already resolved in this process by (assembly simple name, full name).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), Type> s_resolved = new();
+
     private Type ReadNamedType()
     {
+        string assembly = ReadStringRaw();
         string name = ReadStringRaw();
-        if (s_resolved.TryGetValue(name, out Type? known))
+        if (!s_resolved.TryGetValue((assembly, name), out Type? type))
         {
-            _types.Add(known);
-            return known;
+            type = Resolve(assembly, name);
+            s_resolved.TryAdd((assembly, name), type);
         }
-        Type? loaded;
-        try { loaded = Type.GetType(name, throwOnError: false); }
-        catch (Exception e) when (e is FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
-        {
-            // throwOnError: false still throws for a malformed assembly name.
-            throw new InvalidDataException($"corrupt payload: '{name}' is not a loadable type name", e);
-        }
-        Type type = loaded
-            ?? throw new InvalidDataException($"type '{name}' cannot be loaded in this process; the child must be able to load the same assemblies as the parent");
-        s_resolved.TryAdd(name, type);
         _types.Add(type);
         return type;
     }
 
+    /// <summary>
+    /// Finds the type by its assembly's simple name: a loaded assembly first, else the loader. No
+    /// version binding, which an assembly-qualified name would ask for: parent and child run
+    /// the same application, and the child's load context has one version of each assembly.
+    /// </summary>
+    private static Type Resolve(string assemblyName, string typeName)
+    {
+        Assembly? assembly = null;
+        foreach (Assembly loaded in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            string? full = loaded.FullName;
+            if (full is not null && full.Length > assemblyName.Length && full[assemblyName.Length] == ',' &&
+                full.StartsWith(assemblyName, StringComparison.Ordinal))
+            {
+                assembly = loaded;
+                break;
+            }
+        }
+        try
+        {
+            assembly ??= Assembly.Load(new AssemblyName { Name = assemblyName });
+            return assembly.GetType(typeName, throwOnError: false)
+                ?? throw new InvalidDataException($"type '{typeName}' is not in assembly '{assemblyName}' in this process; the child must load the same build of the application as the parent");
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
+        {
+            throw new InvalidDataException($"type '{typeName}' cannot be loaded in this process: assembly '{assemblyName}' cannot be loaded ({e.Message}); the child must be able to load the same assemblies as the parent", e);
+        }
+    }
+
     public object? ReadValue()
     {
+        // A payload of nested arrays costs three bytes a level: without this a corrupt one could
+        // overflow the stack, which kills the process instead of throwing.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new InvalidDataException("corrupt payload: values nested too deeply");
         Tag tag = (Tag)ReadByte();
         switch (tag)
         {

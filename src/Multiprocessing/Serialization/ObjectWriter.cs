@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.Serialization;
 using System.Text;
 
@@ -118,36 +119,53 @@ internal sealed class ObjectWriter
         Encoding.UTF8.GetBytes(s, Grow(n));
     }
 
-    /// <summary>Assembly-qualified names, built once per type: RuntimeType builds the string on every call.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string> s_names = new();
+    /// <summary>(assembly simple name, full name) per type, built once: both are computed strings.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (string Assembly, string Name)> s_names = new();
 
-    /// <summary>
-    /// A type: a <see cref="WellKnownTypes"/> code (a generic one followed by its arguments), or
-    /// 0 and the assembly-qualified name the first time this payload names it, then its session code.
-    /// </summary>
+    /// <summary>Writes a type as <see cref="WellKnownTypes"/> describes; each named type once per payload, then its session code.</summary>
     public void WriteType(Type type)
     {
         int known = WellKnownTypes.CodeOf(type, out bool isGeneric);
-        if (known != 0)
+        if (known >= 0)
         {
             WriteVarUInt((ulong)known);
-            if (isGeneric)
-            {
-                foreach (Type argument in type.GetGenericArguments()) WriteType(argument);
-            }
+            if (isGeneric) WriteTypeArguments(type);
+            return;
+        }
+        if (type.IsConstructedGenericType)
+        {
+            WriteVarUInt(WellKnownTypes.ConstructedGeneric);
+            WriteType(type.GetGenericTypeDefinition());
+            WriteTypeArguments(type);
+            return;
+        }
+        if (type.IsArray)
+        {
+            WriteVarUInt(WellKnownTypes.ArrayOf);
+            WriteType(type.GetElementType()!);
+            WriteVarUInt(type.IsSZArray ? 0u : (ulong)type.GetArrayRank());
             return;
         }
         _types ??= [];
         if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)(WellKnownTypes.FirstSessionCode + index)); return; }
-        if (type.IsGenericParameter || type.ContainsGenericParameters || type.AssemblyQualifiedName is null)
-            throw Refuse(type, "it is an open generic type");
-        WriteVarUInt(0);
-        WriteStringRaw(s_names.GetOrAdd(type, static t => t.AssemblyQualifiedName!));
+        if (type.IsGenericParameter || type.ContainsGenericParameters && !type.IsGenericTypeDefinition || type.HasElementType || type.FullName is null)
+            throw Refuse(type, "it is an open generic type, a pointer or a by-reference type");
+        (string assembly, string name) = s_names.GetOrAdd(type, static t => (t.Assembly.GetName().Name!, t.FullName!));
+        WriteVarUInt(WellKnownTypes.Named);
+        WriteStringRaw(assembly);
+        WriteStringRaw(name);
         _types[type] = _types.Count;
+    }
+
+    private void WriteTypeArguments(Type constructed)
+    {
+        foreach (Type argument in constructed.GetGenericArguments()) WriteType(argument);
     }
 
     public void WriteValue(object? value)
     {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            throw new SerializationException($"maximum recursion depth exceeded while pickling an object: {CurrentPath} is nested too deeply to send (a very long linked chain?); send it as a flat collection");
         switch (value)
         {
             case null: WriteTag(Tag.Null); return;

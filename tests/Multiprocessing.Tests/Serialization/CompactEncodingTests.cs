@@ -99,4 +99,61 @@ public class CompactEncodingTests
         var e = Assert.Throws<InvalidDataException>(() => S.Deserialize(swapped));
         Assert.Contains("is not a List", e.Message);
     }
+
+    public sealed class Box<T>
+    {
+        public T? Value;
+    }
+
+    [Fact]
+    public void Application_generics_arrays_and_type_values_round_trip_without_assembly_qualified_names()
+    {
+        var box = new Box<Node[]> { Value = [new Node { Name = "n" }] };
+        byte[] data = S.Serialize(box);
+        Assert.DoesNotContain("Version=", Encoding.UTF8.GetString(data));
+        var back = Assert.IsType<Box<Node[]>>(S.Deserialize(data));
+        Assert.Equal("n", back.Value![0].Name);
+
+        Type[] types = [typeof(List<>), typeof(Box<>), typeof(Box<int>), typeof(int[,]), typeof(Node[][]), typeof(Dictionary<string, Box<Node>>)];
+        Assert.Equal(types, Assert.IsType<Type[]>(S.Deserialize(S.Serialize(types))));
+    }
+
+    [Fact]
+    public void A_type_from_an_assembly_the_reader_cannot_load_is_a_clear_error()
+    {
+        byte[] data = S.Serialize(new Node { Name = "n" });
+        string text = Encoding.Latin1.GetString(data);
+        string assembly = typeof(Node).Assembly.GetName().Name!;
+        // Same length, so the payload stays well formed: only the assembly name is wrong.
+        string other = new string('Z', assembly.Length);
+        byte[] altered = Encoding.Latin1.GetBytes(text.Replace(assembly, other));
+        var e = Assert.Throws<InvalidDataException>(() => S.Deserialize(altered));
+        Assert.Contains($"assembly '{other}' cannot be loaded", e.Message);
+    }
+
+    [Fact]
+    public void Deeply_nested_payloads_fail_cleanly_in_the_reader_and_the_writer()
+    {
+        // object[] { object[] { ... } } 200 000 deep, built by hand: version, then per level the
+        // Array tag, the object element type and a count of 1.
+        byte objectCode = S.Serialize(new object?[0])[2];
+        var wire = new List<byte> { BinarySerializer.FormatVersion };
+        for (int i = 0; i < 200_000; i++) wire.AddRange([(byte)Tag.Array, objectCode, 1]);
+        wire.Add((byte)Tag.Null);
+        var e = Assert.Throws<InvalidDataException>(() => S.Deserialize(wire.ToArray()));
+        Assert.Contains("nested too deeply", e.Message);
+
+        // A type nested 100 deep: List<List<...>> written as generic codes.
+        byte[] list = S.Serialize(new List<int>());
+        var types = new List<byte> { BinarySerializer.FormatVersion, (byte)Tag.Type };
+        for (int i = 0; i < 100; i++) types.Add(list[2]); // List<>'s code, each taking the next as its argument
+        types.Add(list[3]);
+        e = Assert.Throws<InvalidDataException>(() => S.Deserialize(types.ToArray()));
+        Assert.Contains("nested more than", e.Message);
+
+        object?[] chain = [];
+        for (int i = 0; i < 200_000; i++) chain = [chain];
+        var refused = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => S.Serialize(chain));
+        Assert.Contains("maximum recursion depth exceeded while pickling an object", refused.Message);
+    }
 }
