@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 using Multiprocessing.Interop;
@@ -83,10 +82,9 @@ internal static class ChildHost
         CloseStrayDescriptors(fd, inherited);
         // A plain file stream, not a Socket: creating a Socket starts the networking EventSource,
         // whose setup loads ICU (~30 ms of CPU). A child that never needs sockets or culture data
-        // boots like a hello-world; the Socket for Parent's liveness checks is made on first use.
+        // boots like a hello-world; ParentProcess makes its Socket only when asked about the parent.
         var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite, bufferSize: 0);
         s_stream = stream;
-        var channel = new Lazy<Socket>(() => new Socket(new SafeSocketHandle(fd, ownsHandle: false)));
 
         bool spare = Environment.GetEnvironmentVariable(ForkServerStartMethod.WarmVariable) is not null;
         if (spare)
@@ -129,7 +127,8 @@ internal static class ChildHost
 
         // CPython _bootstrap: close stdin, become the current process, know the parent.
         Console.SetIn(TextReader.Null);
-        Process.BecomeChild(self, new ParentProcess(self.ParentNameForChild, self.ParentPidForChild, channel));
+        var parent = new ParentProcess(self.ParentNameForChild, self.ParentPidForChild, fd);
+        Process.BecomeChild(self, parent);
         Context.Force(self.StartMethodName);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => OnExit();
         s_sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
@@ -139,7 +138,7 @@ internal static class ChildHost
             Console.Error.WriteLine($"Process {self.Name}:\nKeyboardInterrupt");
             Environment.Exit(1);
         });
-        if (self.KillOnParentDeath) StartParentDeathWatch(channel);
+        if (self.KillOnParentDeath) StartParentDeathWatch(parent);
         s_bootstrapping = false;
 
         try
@@ -195,15 +194,11 @@ internal static class ChildHost
     /// readable means end of stream, i.e. the parent's death (SIGKILL included). No
     /// PR_SET_PDEATHSIG: it fires when the parent's forking thread exits, not the parent.
     /// </summary>
-    private static void StartParentDeathWatch(Lazy<Socket> channel)
+    private static void StartParentDeathWatch(ParentProcess parent)
     {
         var watcher = new Thread(() =>
         {
-            try
-            {
-                while (!channel.Value.Poll(-1, SelectMode.SelectRead)) { }
-            }
-            catch (ObjectDisposedException) { }
+            parent.Join();
             Libc.Kill(Environment.ProcessId, Libc.SIGKILL);
         })
         { IsBackground = true, Name = "Multiprocessing parent-death watch" };

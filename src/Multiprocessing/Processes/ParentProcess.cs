@@ -9,16 +9,22 @@ namespace Multiprocessing;
 /// </summary>
 public sealed class ParentProcess
 {
-    // Made on first use: a Socket's creation loads ICU through the networking EventSource, a
-    // cost a child that never asks about its parent should not pay.
-    private readonly Lazy<Socket> _channel;
+    private readonly int _channelFd;
+    private Socket? _channel;
 
-    internal ParentProcess(string name, int pid, Lazy<Socket> channel)
+    // channelFd: the child's end of its process channel, owned by the child host.
+    internal ParentProcess(string name, int pid, int channelFd)
     {
         Name = name;
         Pid = pid;
-        _channel = channel;
+        _channelFd = channelFd;
     }
+
+    /// <summary>
+    /// Made on first use: creating a Socket loads ICU through the networking EventSource (and two
+    /// assemblies), which a child that never asks about its parent should not pay.
+    /// </summary>
+    private Socket Channel => _channel ??= new Socket(new SafeSocketHandle(_channelFd, ownsHandle: false));
 
     /// <summary>The parent's pid.</summary>
     public int Pid { get; }
@@ -44,7 +50,7 @@ public sealed class ParentProcess
         try
         {
             // The parent sends nothing after the bootstrap payload: readable means end of stream.
-            eof = _channel.Value.Poll(micros == -1 ? -1 : (int)micros, SelectMode.SelectRead);
+            eof = Channel.Poll(micros == -1 ? -1 : (int)micros, SelectMode.SelectRead);
         }
         catch (ObjectDisposedException)
         {
