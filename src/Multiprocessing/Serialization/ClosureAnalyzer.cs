@@ -44,7 +44,9 @@ internal sealed class ClosureAnalyzer
     /// What each method reaches, scanned once per process: reading and resolving a lambda's IL
     /// took longer than the rest of a start's serialization, and a method's IL never changes.
     /// </summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, (FieldInfo[] Fields, Type[] Types)> s_reached = new();
+    private static readonly SyncCache<MethodInfo, Reach> s_reached = new();
+
+    private sealed record Reach(FieldInfo[] Fields, Type[] Types);
 
     public void Analyze(MethodInfo method)
     {
@@ -54,7 +56,7 @@ internal sealed class ClosureAnalyzer
         {
             var alone = new ClosureAnalyzer();
             alone.Scan(m);
-            return ([.. alone.UsedFields], [.. alone.AnalyzedTypes]);
+            return new Reach([.. alone.UsedFields], [.. alone.AnalyzedTypes]);
         });
         foreach (FieldInfo f in fields)
             if (UsedFields.Add(f)) Grew = true;

@@ -121,19 +121,29 @@ internal sealed class ObjectReader
     }
 
     /// <summary>Constructed generics already made: MakeGenericType validates and looks up on every call.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, Type, Type?, Type?), Type> s_generics = new();
+    private static readonly SyncCache<GenericKey, Type> s_generics = new();
+
+    /// <summary>A generic definition and its arguments, compared element by element.</summary>
+    private sealed class GenericKey(Type[] parts) : IEquatable<GenericKey>
+    {
+        public Type[] Parts { get; } = parts;
+        public bool Equals(GenericKey? other) => other is not null && Parts.AsSpan().SequenceEqual(other.Parts);
+        public override bool Equals(object? obj) => Equals(obj as GenericKey);
+        public override int GetHashCode()
+        {
+            int hash = 0;
+            foreach (Type t in Parts) hash = hash * 31 + t.GetHashCode();
+            return hash;
+        }
+    }
 
     private Type MakeGeneric(Type definition, int depth)
     {
         if (!definition.IsGenericTypeDefinition) throw new InvalidDataException($"corrupt payload: {definition} is not a generic type definition");
-        Type[] arguments = new Type[definition.GetGenericArguments().Length];
-        for (int i = 0; i < arguments.Length; i++) arguments[i] = ReadType(depth + 1);
-        if (arguments.Length > 3) return Construct(definition, arguments);
-        var key = (definition, arguments[0], arguments.Length > 1 ? arguments[1] : null, arguments.Length > 2 ? arguments[2] : null);
-        if (s_generics.TryGetValue(key, out Type? made)) return made;
-        made = Construct(definition, arguments);
-        s_generics.TryAdd(key, made);
-        return made;
+        Type[] parts = new Type[1 + definition.GetGenericArguments().Length];
+        parts[0] = definition;
+        for (int i = 1; i < parts.Length; i++) parts[i] = ReadType(depth + 1);
+        return s_generics.GetOrAdd(new GenericKey(parts), static key => Construct(key.Parts[0], key.Parts[1..]));
     }
 
     private static Type Construct(Type definition, Type[] arguments)
@@ -142,18 +152,15 @@ internal sealed class ObjectReader
         catch (ArgumentException e) { throw new InvalidDataException($"corrupt payload: {definition.Name} cannot take those type arguments", e); }
     }
 
-    /// <summary>Types already resolved in this process by (assembly simple name, full name).</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), Type> s_resolved = new();
+    /// <summary>Types already resolved in this process, by assembly simple name and full name.</summary>
+    private static readonly SyncCache<string, Type> s_resolved = new(StringComparer.Ordinal);
 
     private Type ReadNamedType()
     {
         string assembly = ReadStringRaw();
         string name = ReadStringRaw();
-        if (!s_resolved.TryGetValue((assembly, name), out Type? type))
-        {
-            type = Resolve(assembly, name);
-            s_resolved.TryAdd((assembly, name), type);
-        }
+        int token = ReadInt32Raw();
+        Type type = s_resolved.GetOrAdd(assembly + "\n" + name, _ => Resolve(assembly, name, token));
         _types.Add(type);
         return type;
     }
@@ -162,8 +169,10 @@ internal sealed class ObjectReader
     /// Finds the type by its assembly's simple name: a loaded assembly first, else the loader. No
     /// version binding, which an assembly-qualified name would ask for: parent and child run
     /// the same application, and the child's load context has one version of each assembly.
+    /// Then by metadata token, checked against the name: a lookup by name parses it, which
+    /// compiled a dozen generic search helpers in every child.
     /// </summary>
-    private static Type Resolve(string assemblyName, string typeName)
+    private static Type Resolve(string assemblyName, string typeName, int token)
     {
         Assembly? assembly = null;
         foreach (Assembly loaded in AppDomain.CurrentDomain.GetAssemblies())
@@ -179,12 +188,25 @@ internal sealed class ObjectReader
         try
         {
             assembly ??= Assembly.Load(new AssemblyName { Name = assemblyName });
-            return assembly.GetType(typeName, throwOnError: false)
+            return ResolveToken(assembly.ManifestModule, token, typeName) ?? assembly.GetType(typeName, throwOnError: false)
                 ?? throw new InvalidDataException($"type '{typeName}' is not in assembly '{assemblyName}' in this process; the child must load the same build of the application as the parent");
         }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
         {
             throw new InvalidDataException($"type '{typeName}' cannot be loaded in this process: assembly '{assemblyName}' cannot be loaded ({e.Message}); the child must be able to load the same assemblies as the parent", e);
+        }
+    }
+
+    private static Type? ResolveToken(Module module, int token, string expectedName)
+    {
+        try
+        {
+            Type found = module.ResolveType(token);
+            return string.Equals(found.FullName, expectedName, StringComparison.Ordinal) ? found : null;
+        }
+        catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException)
+        {
+            return null;
         }
     }
 
@@ -350,16 +372,11 @@ internal sealed class ObjectReader
         if ((Tag)ReadByte() != tag) throw new InvalidDataException($"corrupt payload: expected {tag} at offset {_pos - 1}");
     }
 
-    /// <summary>Fields already found by (type, written name): the read-side twin of <see cref="TypeRules.FieldsOf"/>'s cache.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), FieldInfo> s_fields = new();
+    /// <summary>Fields already found by type, then written name: the read-side twin of <see cref="TypeRules.FieldsOf"/>'s cache.</summary>
+    private static readonly SyncCache<Type, SyncCache<string, FieldInfo>> s_fields = new();
 
-    private static FieldInfo FindField(Type type, string name)
-    {
-        if (s_fields.TryGetValue((type, name), out FieldInfo? known)) return known;
-        FieldInfo found = LookUpField(type, name);
-        s_fields.TryAdd((type, name), found);
-        return found;
-    }
+    private static FieldInfo FindField(Type type, string name) =>
+        s_fields.GetOrAdd(type, static _ => new(StringComparer.Ordinal)).GetOrAdd(name, n => LookUpField(type, n));
 
     private static FieldInfo LookUpField(Type type, string name)
     {

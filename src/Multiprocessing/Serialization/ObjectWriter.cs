@@ -119,8 +119,10 @@ internal sealed class ObjectWriter
         Encoding.UTF8.GetBytes(s, Grow(n));
     }
 
-    /// <summary>(assembly simple name, full name) per type, built once: both are computed strings.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (string Assembly, string Name)> s_names = new();
+    /// <summary>How each named type is written, built once: the names are computed strings.</summary>
+    private static readonly SyncCache<Type, NamedType> s_names = new();
+
+    private sealed record NamedType(string Assembly, string Name, int Token);
 
     /// <summary>Writes a type as <see cref="WellKnownTypes"/> describes; each named type once per payload, then its session code.</summary>
     public void WriteType(Type type)
@@ -150,10 +152,11 @@ internal sealed class ObjectWriter
         if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)(WellKnownTypes.FirstSessionCode + index)); return; }
         if (type.IsGenericParameter || type.ContainsGenericParameters && !type.IsGenericTypeDefinition || type.HasElementType || type.FullName is null)
             throw Refuse(type, "it is an open generic type, a pointer or a by-reference type");
-        (string assembly, string name) = s_names.GetOrAdd(type, static t => (t.Assembly.GetName().Name!, t.FullName!));
+        NamedType named = s_names.GetOrAdd(type, static t => new NamedType(t.Assembly.GetName().Name!, t.FullName!, t.MetadataToken));
         WriteVarUInt(WellKnownTypes.Named);
-        WriteStringRaw(assembly);
-        WriteStringRaw(name);
+        WriteStringRaw(named.Assembly);
+        WriteStringRaw(named.Name);
+        WriteInt32Raw(named.Token);
         _types[type] = _types.Count;
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Reflection;
@@ -16,13 +15,17 @@ internal static class TypeRules
     /// Why a value of this type is process-local (an OS handle, a thread, live I/O), or null if
     /// it may travel. These fail in the sender: CPython's "cannot pickle '…' object".
     /// </summary>
-    internal static string? WhyProcessLocal(Type type) => s_processLocal.GetOrAdd(type, static t => new(ComputeWhyProcessLocal(t))).Value;
+    internal static string? WhyProcessLocal(Type type) => RulesOf(type).WhyProcessLocal;
 
     // Per-type answers, computed once: these checks (a dozen IsAssignableFrom, an AssemblyName
     // built per call, field reflection) ran for every object of every message.
-    private static readonly ConcurrentDictionary<Type, StrongBox<string?>> s_processLocal = new();
-    private static readonly ConcurrentDictionary<Type, bool> s_fieldwise = new();
-    private static readonly ConcurrentDictionary<(Type, Type?), FieldInfo[]> s_fields = new();
+    private sealed record Rules(string? WhyProcessLocal, bool IsFieldwise);
+    private static readonly SyncCache<Type, Rules> s_rules = new();
+    // Field lists by type, then by the base type they stop at (object for all of them).
+    private static readonly SyncCache<Type, SyncCache<Type, FieldInfo[]>> s_fields = new();
+
+    private static Rules RulesOf(Type type) =>
+        s_rules.GetOrAdd(type, static t => new Rules(ComputeWhyProcessLocal(t), ComputeIsFieldwise(t)));
 
     private static string? ComputeWhyProcessLocal(Type type)
     {
@@ -46,7 +49,7 @@ internal static class TypeRules
     /// compiler-generated closures, and the framework's tuples. Other framework types go to
     /// the MessagePack fallback, which knows their public shape.
     /// </summary>
-    internal static bool IsFieldwise(Type type) => s_fieldwise.GetOrAdd(type, ComputeIsFieldwise);
+    internal static bool IsFieldwise(Type type) => RulesOf(type).IsFieldwise;
 
     private static bool ComputeIsFieldwise(Type type)
     {
@@ -73,7 +76,7 @@ internal static class TypeRules
 
     /// <summary>All instance fields, most-derived type first, stopping before <paramref name="stopAt"/>.</summary>
     internal static IReadOnlyList<FieldInfo> FieldsOf(Type type, Type? stopAt = null) =>
-        s_fields.GetOrAdd((type, stopAt), static key => [.. ComputeFieldsOf(key.Item1, key.Item2)]);
+        s_fields.GetOrAdd(type, static _ => new()).GetOrAdd(stopAt ?? typeof(object), stop => [.. ComputeFieldsOf(type, stop)]);
 
     private static IEnumerable<FieldInfo> ComputeFieldsOf(Type type, Type? stopAt)
     {

@@ -31,7 +31,7 @@ internal static class WellKnownTypes
     private static readonly Dictionary<Type, int> s_closedCodes = Index(s_closed);
     private static readonly Dictionary<Type, int> s_genericCodes = Index(s_generic);
 
-    /// <summary>Followed by the assembly's simple name and the type's full name (not generic-constructed, not an array).</summary>
+    /// <summary>Followed by the assembly's simple name, the type's full name and its metadata token (not generic-constructed, not an array).</summary>
     public const int Named = 0;
     /// <summary>Followed by the generic definition and each type argument.</summary>
     public const int ConstructedGeneric = 1;

@@ -132,6 +132,18 @@ public class CompactEncodingTests
     }
 
     [Fact]
+    public void A_type_whose_name_no_longer_matches_its_token_is_a_clear_error()
+    {
+        // The token still points at Node, but the name says another build's type: the name wins.
+        byte[] data = S.Serialize(new Node { Name = "n" });
+        string text = Encoding.Latin1.GetString(data);
+        string name = typeof(Node).FullName!;
+        string other = name[..^4] + "Edge";
+        var e = Assert.Throws<InvalidDataException>(() => S.Deserialize(Encoding.Latin1.GetBytes(text.Replace(name, other))));
+        Assert.Contains($"type '{other}' is not in assembly", e.Message);
+    }
+
+    [Fact]
     public void Deeply_nested_payloads_fail_cleanly_in_the_reader_and_the_writer()
     {
         // object[] { object[] { ... } } 200 000 deep, built by hand: version, then per level the
