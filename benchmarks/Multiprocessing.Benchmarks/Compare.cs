@@ -45,8 +45,7 @@ internal static class Compare
         rows.Add(new Row("Start()→first line of the target (ms)", $"{Ms(spawnEntry)} (spawn); {Ms(forkServerEntry)} (forkserver)", NA(),
             "forkserver target: ≤ 0.5 ms"));
 
-        Memory ourMem = Measure.OurIdleMemory(spawn);
-        Memory helloMem = Measure.HelloIdleMemory();
+        (Memory ourMem, Memory helloMem, Memory consoleMem) = Measure.IdleTrio(spawn);
         foreach ((string name, Func<Memory, long> pick, string key) in new (string, Func<Memory, long>, string)[]
                  {
                      ("RSS", m => m.Rss, "rss"), ("PSS", m => m.Pss, "pss"), ("private dirty", m => m.PrivateDirty, "private_dirty"),
@@ -54,8 +53,10 @@ internal static class Compare
         {
             string[] cells = PyCells(py, r => r.GetProperty("memory_kib"), v => v.ValueKind == JsonValueKind.Null ? "n/a" : Mib(v.GetProperty(key).GetInt64()));
             double? pySpawnMem = PyValue(py, 0, "spawn", r => r.GetProperty("memory_kib"), v => (double)v.GetProperty(key).GetInt64());
-            rows.Add(new Row($"idle child {name} (MiB)", $"{Mib(pick(ourMem))} (bare dotnet: {Mib(pick(helloMem))})", cells,
-                $"{(double)pick(ourMem) / pick(helloMem):F2}× bare dotnet" + (pySpawnMem is { } m ? $"; {pick(ourMem) / m:F2}× CPython 3.11 spawn" : "")));
+            rows.Add(new Row($"idle child {name} (MiB)",
+                $"{Mib(pick(ourMem))} (bare dotnet: {Mib(pick(helloMem))} sleeping, {Mib(pick(consoleMem))} on Console.ReadLine)", cells,
+                $"{(double)pick(ourMem) / pick(helloMem):F2}× bare sleeping, {(double)pick(ourMem) / pick(consoleMem):F2}× bare on ReadLine" +
+                (pySpawnMem is { } m ? $"; {pick(ourMem) / m:F2}× CPython 3.11 spawn" : "")));
         }
 
         // The same echo protocol as cpython_bench.py, against a spawn child (the method does not

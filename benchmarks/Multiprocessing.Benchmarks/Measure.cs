@@ -93,45 +93,77 @@ internal static class Measure
         }
     }
 
-    public static Memory HelloIdleMemory()
+    /// <summary>
+    /// Our idle child beside two bare `dotnet` apps, all alive at once, so each shares the
+    /// runtime's file pages with the same processes when its PSS is read: "sleep" waits in
+    /// Thread.Sleep like our child's target, "console" prints a line and blocks on stdin (the
+    /// figure `compare` used before). No readiness signal: a marker file or a pipe would load
+    /// code into one side only; each is read once its CPU time has stopped moving.
+    /// <paramref name="childEnvironment"/> is set for our child only (knob experiments).
+    /// </summary>
+    public static (Memory Ours, Memory BareSleep, Memory BareConsole) IdleTrio(ProcessContext ctx, Action<int, int>? inspect = null,
+                                                                             IReadOnlyDictionary<string, string>? childEnvironment = null)
     {
-        using SysProcess p = SysProcess.Start(HelloStartInfo(idle: true))!;
+        using Process p = ctx.Process(() => Thread.Sleep(60_000));
+        childEnvironment ??= new Dictionary<string, string>();
+        foreach ((string k, string v) in childEnvironment) Environment.SetEnvironmentVariable(k, v);
+        try { p.Start(); }
+        finally { foreach (string k in childEnvironment.Keys) Environment.SetEnvironmentVariable(k, null); }
+        SysProcess? sleeper = null, console = null;
         try
         {
-            Task<string?> line = p.StandardOutput.ReadLineAsync();
+            var sleepPsi = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+            sleepPsi.ArgumentList.Add("exec");
+            sleepPsi.ArgumentList.Add(HelloDll);
+            sleepPsi.ArgumentList.Add("sleep");
+            sleeper = SysProcess.Start(sleepPsi)!;
+            console = SysProcess.Start(HelloStartInfo(idle: true))!;
+            Task<string?> line = console.StandardOutput.ReadLineAsync();
             if (!line.Wait(Bound) || line.Result != "ready") throw new TimeoutException("idle hello world did not report ready");
-            Thread.Sleep(200);   // let it settle like the other idle children
-            return Memory.Read(p.Id);
-        }
-        finally
-        {
-            if (!p.HasExited) { p.Kill(); p.WaitForExit(Bound); }
-        }
-    }
-
-    /// <summary>An idle child of ours: it touches a marker file once its target runs, then sleeps.</summary>
-    public static Memory OurIdleMemory(ProcessContext ctx)
-    {
-        string marker = Path.Combine(Path.GetTempPath(), $"mp-bench-idle-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        using Process p = ctx.Process(() => { File.WriteAllText(marker, "ready"); Thread.Sleep(60_000); });
-        p.Start();
-        try
-        {
-            long deadline = Environment.TickCount64 + (long)Bound.TotalMilliseconds;
-            while (!File.Exists(marker))
-            {
-                if (Environment.TickCount64 > deadline) throw new TimeoutException("idle child did not start");
-                Thread.Sleep(10);
-            }
-            Thread.Sleep(200);
-            return Memory.Read(p.Pid!.Value);
+            int ours = p.Pid!.Value;
+            foreach (int pid in new[] { ours, sleeper.Id, console.Id }) AwaitSettled(pid);
+            Memory o = Memory.Read(ours), s = Memory.Read(sleeper.Id), c = Memory.Read(console.Id);
+            inspect?.Invoke(ours, sleeper.Id);
+            return (o, s, c);
         }
         finally
         {
             if (p.IsAlive) p.Kill();
             p.Join(Bound);
-            File.Delete(marker);
+            foreach (SysProcess? bare in new[] { sleeper, console })
+            {
+                if (bare is null) continue;
+                if (!bare.HasExited) { bare.Kill(); bare.WaitForExit(Bound); }
+                bare.Dispose();
+            }
         }
+    }
+
+    /// <summary>
+    /// Until the process has used no CPU for 300 ms, and at least 500 ms after it started:
+    /// past the runtime's tiering delay (100 ms) and its background work after startup.
+    /// </summary>
+    private static void AwaitSettled(int pid)
+    {
+        long deadline = Environment.TickCount64 + (long)Bound.TotalMilliseconds;
+        long last = CpuTicks(pid), stableSince = Environment.TickCount64;
+        var started = SysProcess.GetProcessById(pid).StartTime;
+        while (Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(50);
+            long now = CpuTicks(pid);
+            if (now != last) { last = now; stableSince = Environment.TickCount64; }
+            if (Environment.TickCount64 - stableSince >= 300 && DateTime.Now - started >= TimeSpan.FromMilliseconds(500)) return;
+        }
+        throw new TimeoutException($"process {pid} did not settle");
+    }
+
+    /// <summary>utime + stime from /proc/&lt;pid&gt;/stat (fields 14 and 15; the name in parentheses may hold spaces).</summary>
+    private static long CpuTicks(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(f[11]) + long.Parse(f[12]);
     }
 
     /// <summary>The CPython side, or null with the reason when that interpreter is missing or fails.</summary>

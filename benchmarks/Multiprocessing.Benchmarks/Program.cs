@@ -17,10 +17,15 @@ switch (mode)
         var pipe = PipeRoundTrip.Measure(Multiprocessing.Context.Get("spawn"), reps, warmup: 2);
         Console.WriteLine($"small object round-trip: {pipe.SmallRoundTripMicroseconds:F1} µs; 16 MiB: {pipe.BigMibPerSecond:F0} MiB/s");
         return 0;
+    case "memory":
+        // Only the idle-child memory, with a per-mapping comparison against bare dotnet (--maps).
+        return MemoryBreakdown.Run(args.Contains("--reps") ? reps : 5, args.Contains("--maps"),
+            args.SkipWhile(a => a != "--child-env").Skip(1).Select(a => a.Split('=', 2)).Where(kv => kv.Length == 2)
+                .ToDictionary(kv => kv[0], kv => kv[1]));
     case "micro":
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Compare).Assembly).Run(args[1..]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: Multiprocessing.Benchmarks compare [--reps N] | breakdown [--reps N] | pipe [--reps N] | micro [BenchmarkDotNet args]");
+        Console.Error.WriteLine("usage: Multiprocessing.Benchmarks compare [--reps N] | breakdown [--reps N] | pipe [--reps N] | memory [--reps N] [--maps] [--child-env K=V ...] | micro [BenchmarkDotNet args]");
         return 2;
 }
