@@ -485,26 +485,30 @@ public abstract partial class ProcessSuite
         static int Count() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
         // Alone and as siblings the child runs the same code, so the runtime opens the same
         // descriptors of its own (it opens some lazily, e.g. for timers or async I/O).
+        // The gate is a directory where each child leaves its own file: appends to one shared file
+        // from three processes could lose one (.NET's append mode seeks, it does not O_APPEND).
         static Action Counter(string path, string gate, int siblings) => () =>
         {
-            File.AppendAllText(gate, "x");
+            File.WriteAllText(Path.Combine(gate, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)), "");
             var sw = Stopwatch.StartNew();
-            while (File.ReadAllText(gate).Length < siblings && sw.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
+            while (Directory.GetFiles(gate).Length < siblings && sw.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
             File.WriteAllText(path, Count().ToString(System.Globalization.CultureInfo.InvariantCulture));
         };
-        string alone = TempPath("i74"), aloneGate = TempPath("i74gate1");
+        string alone = TempPath("i74"), aloneGate = Directory.CreateDirectory(TempPath("i74gate1")).FullName;
         Assert.Equal(0, RunToEnd(Make(Counter(alone, aloneGate, 1))));
         int baseline = int.Parse(File.ReadAllText(alone), System.Globalization.CultureInfo.InvariantCulture);
 
         string[] paths = [.. Enumerable.Range(0, 3).Select(i => TempPath("i74-" + i))];
-        string gate = TempPath("i74gate");
+        string gate = Directory.CreateDirectory(TempPath("i74gate")).FullName;
         // Each sibling counts only once all three run, so each could have inherited the others' channels.
         Process[] sibs = [.. paths.Select(path => Make(Counter(path, gate, 3)))];
         foreach (Process p in sibs) p.Start();
         foreach (Process p in sibs) Assert.True(p.Join(Long));
         foreach (string path in paths)
             Assert.Equal(baseline, int.Parse(File.ReadAllText(path), System.Globalization.CultureInfo.InvariantCulture));
-        foreach (string path in paths.Append(alone).Append(gate).Append(aloneGate)) File.Delete(path);
+        foreach (string path in paths.Append(alone)) File.Delete(path);
+        Directory.Delete(gate, recursive: true);
+        Directory.Delete(aloneGate, recursive: true);
     }
 
     [Fact]
