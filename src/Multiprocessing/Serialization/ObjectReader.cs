@@ -422,12 +422,19 @@ internal sealed class ObjectReader
 
     private static MethodInfo FindMethod(Type declaring, int token, Type[] generic)
     {
-        const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
-        foreach (MethodInfo m in declaring.GetMethods(all))
-        {
-            if (m.MetadataToken == token)
-                return generic.Length > 0 ? m.MakeGenericMethod(generic) : m;
-        }
-        throw new InvalidDataException($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");
+        // By token, like the named types: listing the type's methods to find one built a
+        // MethodInfo for each. The declaring type check keeps a token from a different build honest.
+        MethodInfo? method = null;
+        try { method = declaring.Module.ResolveMethod(token) as MethodInfo; }
+        catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException or MissingMethodException) { }
+        if (method is null || method.DeclaringType != declaring)
+            throw new InvalidDataException($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");
+        return generic.Length > 0 ? MakeGenericMethod(method, generic) : method;
+    }
+
+    private static MethodInfo MakeGenericMethod(MethodInfo method, Type[] generic)
+    {
+        try { return method.MakeGenericMethod(generic); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { throw new InvalidDataException($"corrupt payload: {method.Name} cannot take those type arguments", e); }
     }
 }
