@@ -17,10 +17,13 @@ switch (mode)
         var pipe = PipeRoundTrip.Measure(Multiprocessing.Context.Get("spawn"), reps, warmup: 2);
         Console.WriteLine($"small object round-trip: {pipe.SmallRoundTripMicroseconds:F1} µs; 16 MiB: {pipe.BigMibPerSecond:F0} MiB/s");
         return 0;
+    case "forkserver":
+        // Only the forkserver figures: quick to rerun while working on the handoff path.
+        return Compare.RunForkServer(reps);
     case "micro":
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Compare).Assembly).Run(args[1..]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: Multiprocessing.Benchmarks compare [--reps N] | breakdown [--reps N] | pipe [--reps N] | micro [BenchmarkDotNet args]");
+        Console.Error.WriteLine("usage: Multiprocessing.Benchmarks compare [--reps N] | breakdown [--reps N] | pipe [--reps N] | forkserver [--reps N] | micro [BenchmarkDotNet args]");
         return 2;
 }
