@@ -75,6 +75,18 @@ internal static class Compare
         return 0;
     }
 
+    /// <summary>The two forkserver figures of the table, without the rest.</summary>
+    public static int RunForkServer(int reps)
+    {
+        int warmup = Math.Max(1, Math.Min(3, reps / 5));
+        ProcessContext ctx = Context.Get("forkserver");
+        double entry = TargetEntry(ctx, reps, warmup, waitForSpare: SpareReady);
+        double join = ForkServerNoOp(reps, warmup);
+        Console.WriteLine($"forkserver Start()→first line: {entry:F2} ms; start→join, no-op child: {join:F2} ms " +
+                          $"(medians of {reps}; load average {LoadAverage()})");
+        return 0;
+    }
+
     private static string Ms(double ms) => ms.ToString("F1", CultureInfo.InvariantCulture);
     private static string Mib(long kib) => (kib / 1024.0).ToString("F1", CultureInfo.InvariantCulture);
     private static string[] Empty() => [.. Enumerable.Repeat("", 6)];

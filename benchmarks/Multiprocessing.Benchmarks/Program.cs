@@ -22,10 +22,13 @@ switch (mode)
         return MemoryBreakdown.Run(args.Contains("--reps") ? reps : 5, args.Contains("--maps"),
             args.SkipWhile(a => a != "--child-env").Skip(1).Select(a => a.Split('=', 2)).Where(kv => kv.Length == 2)
                 .ToDictionary(kv => kv[0], kv => kv[1]));
+    case "forkserver":
+        // Only the forkserver figures: quick to rerun while working on the handoff path.
+        return Compare.RunForkServer(reps);
     case "micro":
         BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Compare).Assembly).Run(args[1..]);
         return 0;
     default:
-        Console.Error.WriteLine("usage: Multiprocessing.Benchmarks compare [--reps N] | breakdown [--reps N] | pipe [--reps N] | memory [--reps N] [--maps] [--child-env K=V ...] | micro [BenchmarkDotNet args]");
+        Console.Error.WriteLine("usage: Multiprocessing.Benchmarks compare [--reps N] | breakdown [--reps N] | pipe [--reps N] | forkserver [--reps N] | memory [--reps N] [--maps] [--child-env K=V ...] | micro [BenchmarkDotNet args]");
         return 2;
 }

@@ -18,6 +18,8 @@ internal static class ChildHost
     private static readonly Lock s_writeLock = new();
     private static PosixSignalRegistration? s_sigint;
     private static bool s_bootstrapping;
+    /// <summary>The process the payload made of this one; null while bootstrapping (and in an idle spare).</summary>
+    private static Process? s_self;
 
     /// <summary>
     /// The fork-bomb guard: a process launched as a child whose bootstrap never ran (a
@@ -85,6 +87,7 @@ internal static class ChildHost
         // boots like a hello-world; ParentProcess makes its Socket only when asked about the parent.
         var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite, bufferSize: 0);
         s_stream = stream;
+        PrepareProcessState();
 
         bool spare = Environment.GetEnvironmentVariable(ForkServerStartMethod.WarmVariable) is not null;
         if (spare)
@@ -125,19 +128,11 @@ internal static class ChildHost
             return 1;
         }
 
-        // CPython _bootstrap: close stdin, become the current process, know the parent.
-        Console.SetIn(TextReader.Null);
+        // CPython _bootstrap: become the current process, know the parent (stdin is already closed).
         var parent = new ParentProcess(self.ParentNameForChild, self.ParentPidForChild, fd);
         Process.BecomeChild(self, parent);
         Context.Force(self.StartMethodName);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => OnExit();
-        s_sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
-        {
-            // CPython: SIGINT raises KeyboardInterrupt in the child: "Process NAME:" and exit code 1.
-            ctx.Cancel = true;
-            Console.Error.WriteLine($"Process {self.Name}:\nKeyboardInterrupt");
-            Environment.Exit(1);
-        });
+        Volatile.Write(ref s_self, self);
         if (self.KillOnParentDeath) StartParentDeathWatch(parent);
         s_bootstrapping = false;
 
@@ -153,6 +148,27 @@ internal static class ChildHost
             Report(e);
             return 1;
         }
+    }
+
+    /// <summary>
+    /// The payload-independent half of CPython's <c>_bootstrap</c>, done before the payload is
+    /// read: in a forkserver spare it then costs nothing at <c>Start()</c> (measured: closing
+    /// stdin ≈ 0.6 ms and the SIGINT registration ≈ 1–1.7 ms on first use). Until the payload
+    /// has made this process a child, the handlers behave as if they were not there.
+    /// </summary>
+    private static void PrepareProcessState()
+    {
+        Console.SetIn(TextReader.Null);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => OnExit();
+        s_sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        {
+            // Not a child yet (a spare, or a bootstrap under way): the default action, as before any registration.
+            if (Volatile.Read(ref s_self) is not { } self) return;
+            // CPython: SIGINT raises KeyboardInterrupt in the child: "Process NAME:" and exit code 1.
+            ctx.Cancel = true;
+            Console.Error.WriteLine($"Process {self.Name}:\nKeyboardInterrupt");
+            Environment.Exit(1);
+        });
     }
 
     private static void Report(Exception e)
@@ -182,6 +198,7 @@ internal static class ChildHost
     /// </summary>
     private static void OnExit()
     {
+        if (Volatile.Read(ref s_self) is null) return; // no payload became this process: nobody awaits an exit frame
         try { Process.RunExitFunction(); } catch (Exception) { }
         ConsoleFlush.FlushCreatedWriters();
         byte[] code = new byte[4];

@@ -209,6 +209,13 @@ public partial class Process : IDisposable
     public virtual void Run()
     {
         if (_target is null) return;
+        if (_args.Length == 0 && _kwargs.Count == 0 && _target is Action action)
+        {
+            // The common shape, called directly: binding and DynamicInvoke's first call (reflection
+            // setup) stood between a forkserver child's start and its target's first statement.
+            action();
+            return;
+        }
         object? result;
         try
         {

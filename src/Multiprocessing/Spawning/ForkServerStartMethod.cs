@@ -17,8 +17,6 @@ internal sealed class ForkServerStartMethod : IStartMethod
     /// <summary>Tells a child host it is a spare: warm up, then wait for a payload; EOF means "not needed".</summary>
     internal const string WarmVariable = "MULTIPROCESSING_WARM_HOST";
 
-    private static readonly Dictionary<string, string> s_warmEnvironment = new() { [WarmVariable] = "1" };
-
     private static readonly TimeSpan ReplenishDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly Func<HostInfo> _host;
@@ -62,7 +60,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
         // A spare was started before these descriptors existed and cannot inherit them: such a
         // start pays for a fresh host, with the same semantics.
         (Diag.Process Os, Socket Channel)? host = descriptors.Count == 0 ? TakeIdle() : null;
-        host ??= HostLauncher.Launch(_host(), descriptors, s_warmEnvironment);
+        host ??= HostLauncher.Launch(_host(), descriptors, WarmEnvironment());
         var handle = new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap);
         // The replacement's boot costs ~100 ms of CPU, which would compete with the child just
         // handed over: it starts once that child ends, or after a short delay if it runs on.
@@ -70,6 +68,12 @@ internal sealed class ForkServerStartMethod : IStartMethod
                 .ContinueWith(_ => Replenish(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return handle;
     }
+
+    private static Dictionary<string, string> WarmEnvironment() => new()
+    {
+        [WarmVariable] = "1",
+        [SpareWarmUp.PreloadVariable] = SpareWarmUp.AssembliesToPreload(),
+    };
 
     private (Diag.Process, Socket)? TakeIdle()
     {
@@ -144,7 +148,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
             {
                 try
                 {
-                    var h = HostLauncher.Launch(_host(), [], s_warmEnvironment);
+                    var h = HostLauncher.Launch(_host(), [], WarmEnvironment());
                     lock (_lock) _idle.Add(new Spare(h.Os, h.Channel));
                 }
                 catch (Exception e) when (e is InvalidOperationException or IOException or PlatformNotSupportedException or NotSupportedException)

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
 using System.Runtime.Serialization;
 
 namespace Multiprocessing.Spawning;
@@ -12,6 +13,9 @@ namespace Multiprocessing.Spawning;
 /// </summary>
 internal static class SpareWarmUp
 {
+    /// <summary>The app assemblies the parent had loaded when it launched the spare, comma-separated simple names.</summary>
+    internal const string PreloadVariable = "MULTIPROCESSING_PRELOAD";
+
     private const BindingFlags Declared = BindingFlags.DeclaredOnly | BindingFlags.Public | BindingFlags.NonPublic |
                                           BindingFlags.Instance | BindingFlags.Static;
 
@@ -34,6 +38,40 @@ internal static class SpareWarmUp
             // Warm-up is an optimization only.
         }
         PrepareLibrary();
+        Preload();
+    }
+
+    /// <summary>
+    /// The parent's side: its loaded app assemblies (not the framework's, nor this library), where
+    /// the targets it starts are likely to live. Resolving a target's type in a spare that had not
+    /// loaded its assembly cost ≈ 0.3 ms of the handoff.
+    /// </summary>
+    internal static string AssembliesToPreload()
+    {
+        string framework = Path.GetDirectoryName(typeof(object).Assembly.Location) ?? "";
+        var names = new List<string>();
+        foreach (Assembly a in AssemblyLoadContext.Default.Assemblies)
+        {
+            if (a.IsDynamic || a == typeof(SpareWarmUp).Assembly || a.Location.Length == 0) continue;
+            if (framework.Length > 0 && a.Location.StartsWith(framework, StringComparison.Ordinal)) continue;
+            if (a.GetName().Name is { } name) names.Add(name);
+        }
+        return string.Join(',', names);
+    }
+
+    /// <summary>Loads (runs no code of) the assemblies the parent named; one that does not resolve here is skipped.</summary>
+    private static void Preload()
+    {
+        string? list = Environment.GetEnvironmentVariable(PreloadVariable);
+        Environment.SetEnvironmentVariable(PreloadVariable, null);
+        foreach (string name in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            try { Assembly.Load(name); }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or ArgumentException)
+            {
+                // A payload from it fails (or not) exactly as without the preload.
+            }
+        }
     }
 
     private static void PrepareLibrary()
