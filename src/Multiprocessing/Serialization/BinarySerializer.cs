@@ -65,7 +65,7 @@ internal sealed class BinarySerializer : ISerializer
         {
             result = read(reader);
         }
-        catch (Exception e) when (e is InvalidCastException or ArgumentException or MissingMethodException or
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or
                                        NotSupportedException or OverflowException or MemberAccessException or
                                        System.Reflection.TargetInvocationException)
         {

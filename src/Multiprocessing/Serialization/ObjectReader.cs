@@ -143,10 +143,10 @@ internal sealed class ObjectReader
         Type[] parts = new Type[1 + definition.GetGenericArguments().Length];
         parts[0] = definition;
         for (int i = 1; i < parts.Length; i++) parts[i] = ReadType(depth + 1);
-        return s_generics.GetOrAdd(new GenericKey(parts), static key => Construct(key.Parts[0], key.Parts[1..]));
+        return s_generics.GetOrAdd(new GenericKey(parts), static key => CloseGeneric(key.Parts[0], key.Parts[1..]));
     }
 
-    private static Type Construct(Type definition, Type[] arguments)
+    private static Type CloseGeneric(Type definition, Type[] arguments)
     {
         try { return definition.MakeGenericType(arguments); }
         catch (ArgumentException e) { throw new InvalidDataException($"corrupt payload: {definition.Name} cannot take those type arguments", e); }

@@ -8,9 +8,10 @@ using System.Text;
 namespace Multiprocessing.Serialization;
 
 /// <summary>
-/// Writes the cold-cheap encoding: a tag byte per value, little-endian scalars, types by
-/// a one-byte code for well-known types, others by assembly-qualified name (each written once, then by index), shared references once. Keeps a
-/// path of where it is ("args[1] → field 'conn'") so a refusal can name the member.
+/// Writes the cold-cheap encoding: a tag byte per value, little-endian scalars, types as
+/// <see cref="WellKnownTypes"/> describes (codes for built-in types, other named types once per
+/// payload and then by session code), shared references once. Keeps a path of where it is
+/// ("args[1] → field 'conn'") so a refusal can name the member.
 /// </summary>
 internal sealed class ObjectWriter
 {
