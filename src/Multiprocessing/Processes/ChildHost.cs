@@ -63,25 +63,22 @@ internal static class ChildHost
         return fd;
     }
 
-    private static HashSet<int> TakeInheritedDescriptors()
+    /// <summary>Descriptors listed in <paramref name="variable"/>, which grandchildren must not see.</summary>
+    private static int[] TakeDescriptorList(string variable)
     {
-        var fds = new HashSet<int>();
-        string? list = Environment.GetEnvironmentVariable(ChildLaunch.DescriptorsVariable);
-        Environment.SetEnvironmentVariable(ChildLaunch.DescriptorsVariable, null);
-        foreach (string item in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (ParseDescriptor(item) is { } fd && fd > 2) fds.Add(fd);
-        }
-        return fds;
+        string? list = Environment.GetEnvironmentVariable(variable);
+        if (list is null) return [];
+        Environment.SetEnvironmentVariable(variable, null);
+        return ParseDescriptorList(list);
     }
 
     private static int Run(int fd)
     {
         s_bootstrapping = true;
-        HashSet<int> inherited = TakeInheritedDescriptors();
+        int[] inherited = TakeDescriptorList(ChildLaunch.DescriptorsVariable);
         Libc.SetCloseOnExec(fd, true);
         foreach (int passed in inherited) Libc.SetCloseOnExec(passed, true); // ours now; a grandchild gets them only if passed again
-        CloseStrayDescriptors(fd, inherited);
+        StrayDescriptors.CloseListed(TakeDescriptorList(StrayDescriptors.Variable));
         // A plain file stream, not a Socket: creating a Socket starts the networking EventSource,
         // whose setup loads ICU (~30 ms of CPU). A child that never needs sockets or culture data
         // boots like a hello-world; ParentProcess makes its Socket only when asked about the parent.
@@ -117,7 +114,7 @@ internal static class ChildHost
             }
             if (frame is null && spare) return 0; // a forkserver spare that was never needed: its parent is gone
             if (frame is null) throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
-            (ChannelMessageKind kind, ReadOnlyMemory<byte> body) = ChannelMessage.Parse(frame);
+            ChannelMessageKind kind = ChannelMessage.Parse(frame, out ReadOnlyMemory<byte> body);
             if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
             self = ProcessPayload.Decode(body.ToArray(), inherited);
         }
@@ -128,7 +125,7 @@ internal static class ChildHost
             return 1;
         }
 
-        // CPython _bootstrap: become the current process, know the parent (stdin is already closed).
+        // CPython _bootstrap: become the current process, know the parent (stdin arrived closed: HostLauncher).
         var parent = new ParentProcess(self.ParentNameForChild, self.ParentPidForChild, fd);
         Process.BecomeChild(self, parent);
         Context.Force(self.StartMethodName);
@@ -152,13 +149,12 @@ internal static class ChildHost
 
     /// <summary>
     /// The payload-independent half of CPython's <c>_bootstrap</c>, done before the payload is
-    /// read: in a forkserver spare it then costs nothing at <c>Start()</c> (measured: closing
-    /// stdin ≈ 0.6 ms and the SIGINT registration ≈ 1–1.7 ms on first use). Until the payload
+    /// read: in a forkserver spare it then costs nothing at <c>Start()</c> (measured: the SIGINT
+    /// registration ≈ 1–1.7 ms on first use). Until the payload
     /// has made this process a child, the handlers behave as if they were not there.
     /// </summary>
     private static void PrepareProcessState()
     {
-        Console.SetIn(TextReader.Null);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => OnExit();
         s_sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
         {
@@ -238,24 +234,22 @@ internal static class ChildHost
         return value;
     }
 
-    /// <summary>
-    /// CPython spawns with close_fds: the child keeps only stdio and what it was given. .NET 10
-    /// closes nothing at exec, so every descriptor the parent had without close-on-exec arrived
-    /// here. The runtime opens its own with close-on-exec, so the others are the strays.
-    /// </summary>
-    private static void CloseStrayDescriptors(int channel, HashSet<int> passed)
+    /// <summary>A comma-separated list of descriptors above stdio (no string.Split: the child's cold start pays for every helper it touches).</summary>
+    internal static int[] ParseDescriptorList(string list)
     {
-        string dir = OperatingSystem.IsLinux() ? "/proc/self/fd" : "/dev/fd";
-        if (!Directory.Exists(dir)) return;
-        var fds = new List<int>();
-        foreach (string entry in Directory.EnumerateFileSystemEntries(dir))
+        int count = 1;
+        foreach (char c in list) if (c == ',') count++;
+        int[] fds = new int[count];
+        int n = 0, start = 0;
+        for (int i = 0; i <= list.Length; i++)
         {
-            if (ParseDescriptor(Path.GetFileName(entry)) is { } fd && fd > 2 && fd != channel && !passed.Contains(fd))
-                fds.Add(fd);
+            if (i < list.Length && list[i] != ',') continue;
+            if (ParseDescriptor(list[start..i]) is { } fd && fd > 2) fds[n++] = fd;
+            start = i + 1;
         }
-        foreach (int fd in fds)
-        {
-            if (!Libc.IsCloseOnExec(fd, out bool open) && open) Libc.Close(fd);
-        }
+        if (n == fds.Length) return fds;
+        int[] valid = new int[n];
+        Array.Copy(fds, valid, n);
+        return valid;
     }
 }

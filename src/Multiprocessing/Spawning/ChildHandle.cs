@@ -52,7 +52,7 @@ internal sealed class ChildHandle : IDisposable
         {
             while (await Framing.ReadAsync(_stream, Framing.DefaultMaxMessageLength, CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
-                (ChannelMessageKind kind, ReadOnlyMemory<byte> body) = ChannelMessage.Parse(frame);
+                ChannelMessageKind kind = ChannelMessage.Parse(frame, out ReadOnlyMemory<byte> body);
                 if (kind == ChannelMessageKind.Exit && body.Length >= 4)
                     _reportedExit = BinaryPrimitives.ReadInt32LittleEndian(body.Span);
                 else if (kind == ChannelMessageKind.Exception)

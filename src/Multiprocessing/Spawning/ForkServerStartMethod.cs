@@ -115,7 +115,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
                 if (Warm || Channel.Available == 0) return Discard();
                 using var stream = new NetworkStream(Channel, ownsSocket: false);
                 byte[]? frame = Framing.Read(stream, maxLength: 64);
-                if (frame is null || ChannelMessage.Parse(frame).Kind != ChannelMessageKind.Ready) return Discard();
+                if (frame is null || ChannelMessage.Parse(frame, out _) != ChannelMessageKind.Ready) return Discard();
                 Warm = true;
                 return true;
             }

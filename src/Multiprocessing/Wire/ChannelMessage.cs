@@ -31,7 +31,7 @@ internal static class ChannelMessage
         return message;
     }
 
-    internal static (ChannelMessageKind Kind, ReadOnlyMemory<byte> Body) Parse(byte[] message)
+    internal static ChannelMessageKind Parse(byte[] message, out ReadOnlyMemory<byte> body)
     {
         if (message.Length < 2)
             throw new InvalidDataException("invalid process channel message: shorter than its 2-byte header");
@@ -39,6 +39,7 @@ internal static class ChannelMessage
             throw new InvalidDataException(
                 $"process channel protocol version {message[0]} does not match this library's {ProtocolVersion}; " +
                 "the parent and child must load the same Multiprocessing.dll");
-        return ((ChannelMessageKind)message[1], message.AsMemory(2));
+        body = new ReadOnlyMemory<byte>(message, 2, message.Length - 2);
+        return (ChannelMessageKind)message[1];
     }
 }
