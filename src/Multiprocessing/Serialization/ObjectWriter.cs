@@ -289,6 +289,9 @@ internal sealed class ObjectWriter
         }
     }
 
+    /// <summary>Makes <paramref name="root"/> the payload's first reference without writing it: the reader registers its own twin (<see cref="ObjectReader.RegisterRoot"/>).</summary>
+    public void RegisterRoot(object root) => _refs.TryAdd(root, _refs.Count);
+
     /// <summary>
     /// Writes an object field by field. For a compiler-generated closure only the fields the
     /// analyzed code uses are written; <paramref name="stopAt"/> excludes a base class's fields

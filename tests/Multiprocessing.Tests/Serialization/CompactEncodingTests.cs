@@ -168,4 +168,16 @@ public class CompactEncodingTests
         var refused = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => S.Serialize(chain));
         Assert.Contains("maximum recursion depth exceeded while pickling an object", refused.Message);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("MainProcess")]
+    [InlineData("naïve Grüße ✓ 𝄞")]   // UTF-8 beyond ASCII takes the general decoder
+    [InlineData("tab\tand\u007f")]        // the top of ASCII stays on the short path
+    public void Strings_round_trip_on_both_decoding_paths(string text)
+    {
+        Assert.Equal(text, RoundTrip(text));
+        string longer = string.Concat(Enumerable.Repeat(text + "x", 300)); // past the 256-byte short path
+        Assert.Equal(longer, RoundTrip(longer));
+    }
 }
