@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 using Multiprocessing.Interop;
@@ -197,8 +196,8 @@ internal static class ChildHost
         if (Volatile.Read(ref s_self) is null) return; // no payload became this process: nobody awaits an exit frame
         try { Process.RunExitFunction(); } catch (Exception) { }
         ConsoleFlush.FlushCreatedWriters();
-        byte[] code = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(code, Environment.ExitCode);
+        int exitCode = Environment.ExitCode;
+        byte[] code = [(byte)exitCode, (byte)(exitCode >> 8), (byte)(exitCode >> 16), (byte)(exitCode >> 24)]; // little-endian
         try { Send(ChannelMessage.Create(ChannelMessageKind.Exit, code)); } catch (Exception) { }
     }
 

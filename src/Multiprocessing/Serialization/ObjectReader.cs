@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections;
 using System.Reflection;
 using System.Runtime.CompilerServices;
@@ -31,7 +30,7 @@ internal sealed class ObjectReader
     {
         if (count < 0 || count > _data.Length - _pos)
             throw new InvalidDataException($"corrupt payload: {count} bytes wanted at offset {_pos}, {_data.Length - _pos} left");
-        var span = _data.AsSpan(_pos, count);
+        var span = new ReadOnlySpan<byte>(_data, _pos, count);
         _pos += count;
         return span;
     }
@@ -49,8 +48,15 @@ internal sealed class ObjectReader
 
     /// <summary>The descriptors the parent passed at start (set by the child host).</summary>
     public IReadOnlyCollection<int>? InheritedDescriptors { get; init; }
-    public int ReadInt32Raw() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
-    public long ReadInt64Raw() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+    // Little-endian by hand: BinaryPrimitives (the System.Memory facade) would be one more
+    // assembly for every child to load before its target runs.
+    public int ReadInt32Raw()
+    {
+        ReadOnlySpan<byte> b = Take(4);
+        return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24;
+    }
+
+    public long ReadInt64Raw() => (uint)ReadInt32Raw() | (long)ReadInt32Raw() << 32;
 
     public ulong ReadVarUInt()
     {

@@ -27,7 +27,7 @@ internal static class ChannelMessage
         byte[] message = new byte[body.Length + 2];
         message[0] = ProtocolVersion;
         message[1] = (byte)kind;
-        body.CopyTo(message.AsSpan(2));
+        body.CopyTo(new Span<byte>(message, 2, body.Length));
         return message;
     }
 

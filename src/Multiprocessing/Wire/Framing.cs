@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace Multiprocessing.Wire;
 
 /// <summary>
@@ -23,14 +21,14 @@ internal static class Framing
     /// </summary>
     internal static long? ShortLength(ReadOnlySpan<byte> header)
     {
-        int length = BinaryPrimitives.ReadInt32BigEndian(header);
+        int length = (int)BigEndian(header[..4]);
         return length == -1 ? null : length;
     }
 
     /// <summary>The 8-byte length after the -1 marker; -1 (invalid) when it does not fit a long.</summary>
     internal static long LongLength(ReadOnlySpan<byte> header)
     {
-        ulong big = BinaryPrimitives.ReadUInt64BigEndian(header);
+        ulong big = BigEndian(header[..8]);
         return big > long.MaxValue ? -1 : (long)big;
     }
 
@@ -39,12 +37,26 @@ internal static class Framing
     {
         if (length <= int.MaxValue)
         {
-            BinaryPrimitives.WriteInt32BigEndian(destination, (int)length);
+            BigEndian(destination[..4], (ulong)length);
             return 4;
         }
-        BinaryPrimitives.WriteInt32BigEndian(destination, -1);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[4..], (ulong)length);
+        BigEndian(destination[..4], uint.MaxValue); // the -1 marker
+        BigEndian(destination[4..12], (ulong)length);
         return 12;
+    }
+
+    // By hand, not BinaryPrimitives: that type lives behind the System.Memory facade, whose load
+    // every spawned child would pay for (its framing is the only user on the start path).
+    private static ulong BigEndian(ReadOnlySpan<byte> bytes)
+    {
+        ulong value = 0;
+        foreach (byte b in bytes) value = value << 8 | b;
+        return value;
+    }
+
+    private static void BigEndian(Span<byte> destination, ulong value)
+    {
+        for (int i = destination.Length - 1; i >= 0; i--, value >>= 8) destination[i] = (byte)value;
     }
 
     internal static void Write(Stream stream, ReadOnlySpan<byte> message)
@@ -54,7 +66,7 @@ internal static class Framing
         {
             byte[] buffer = new byte[message.Length + 4];
             WriteHeader(buffer, message.Length);
-            message.CopyTo(buffer.AsSpan(4));
+            message.CopyTo(new Span<byte>(buffer, 4, message.Length));
             stream.Write(buffer);
         }
         else
