@@ -77,7 +77,7 @@ internal static class ChildHost
         int[] inherited = TakeDescriptorList(ChildLaunch.DescriptorsVariable);
         Libc.SetCloseOnExec(fd, true);
         foreach (int passed in inherited) Libc.SetCloseOnExec(passed, true); // ours now; a grandchild gets them only if passed again
-        StrayDescriptors.CloseListed(TakeDescriptorList(StrayDescriptors.Variable));
+        StrayDescriptors.CloseInChild(fd, inherited);
         // A plain file stream, not a Socket: creating a Socket starts the networking EventSource,
         // whose setup loads ICU (~30 ms of CPU). A child that never needs sockets or culture data
         // boots like a hello-world; ParentProcess makes its Socket only when asked about the parent.

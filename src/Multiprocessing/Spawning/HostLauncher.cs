@@ -40,7 +40,6 @@ internal static class HostLauncher
                 var psi = new Diag.ProcessStartInfo(command.FileName) { UseShellExecute = false, RedirectStandardInput = true };
                 foreach (string a in command.Arguments) psi.ArgumentList.Add(a);
                 foreach ((string k, string v) in command.Environment) psi.Environment[k] = v;
-                if (StrayDescriptors.List(childFd, descriptors) is { } strays) psi.Environment[StrayDescriptors.Variable] = strays;
                 if (extraEnvironment is not null)
                 {
                     foreach ((string k, string v) in extraEnvironment) psi.Environment[k] = v;

@@ -1,50 +1,89 @@
-using System.Text;
+using Microsoft.Win32.SafeHandles;
 using Multiprocessing.Interop;
 
 namespace Multiprocessing.Spawning;
 
 /// <summary>
 /// CPython spawns with <c>close_fds</c>: the child keeps only stdio and what it was given. .NET 10
-/// closes nothing at exec, so every descriptor the parent has without close-on-exec reaches the
-/// child. The parent lists those (its descriptor table is at hand and its code is warm) and the
-/// child closes them: a scan of <c>/proc/self/fd</c> in the child cost ~7 ms of its cold start,
-/// almost all of it first-use cost of directory enumeration.
+/// closes nothing at exec, so every descriptor the parent had without close-on-exec arrives in
+/// the child, which closes them itself, after the exec, so that none made inheritable by another
+/// thread of the parent in the meantime slips through. The runtime opens its own descriptors
+/// with close-on-exec, so the inheritable ones are the strays.
+/// <para>
+/// Linux: each slot of the descriptor table (its size is <c>FDSize</c> in
+/// <c>/proc/self/status</c>, 64–256 in a typical app) is asked with <c>fcntl</c>. Enumerating
+/// <c>/proc/self/fd</c> instead cost ~7 ms of a child's cold start (first use of directory
+/// enumeration, and a <c>stat</c> per entry); listing in the parent was cheaper still but raced
+/// with the parent's other threads. A huge table, or no <c>/proc</c>, falls back to enumerating.
+/// </para>
 /// </summary>
 internal static class StrayDescriptors
 {
-    internal const string Variable = "MULTIPROCESSING_STRAY_FDS";
+    /// <summary>Above this many slots, enumerating the open descriptors is the cheaper scan.</summary>
+    private const int MaxSlotsToProbe = 4096;
 
-    /// <summary>
-    /// In the parent, under <see cref="HostLauncher.SpawnLock"/>: its inheritable descriptors
-    /// other than stdio, the child's channel and the ones passed on purpose; null for none.
-    /// The runtime opens all of its own with close-on-exec, so these are the app's or native
-    /// code's. One made by another thread between this scan and the exec is not listed.
-    /// </summary>
-    internal static string? List(int channel, IReadOnlyList<int> passed)
+    internal static void CloseInChild(int channel, int[] passed)
     {
+        if (TableSize() is { } size && size <= MaxSlotsToProbe)
+        {
+            for (int fd = 3; fd < size; fd++) CloseIfStray(fd, channel, passed);
+            return;
+        }
         string dir = OperatingSystem.IsLinux() ? "/proc/self/fd" : "/dev/fd";
-        if (!Directory.Exists(dir)) return null;
-        StringBuilder? list = null;
+        if (!Directory.Exists(dir)) return;
+        var fds = new List<int>();
         foreach (string entry in Directory.EnumerateFileSystemEntries(dir))
         {
-            if (ChildHost.ParseDescriptor(Path.GetFileName(entry)) is not { } fd || fd <= 2 || fd == channel || passed.Contains(fd))
-                continue;
-            if (Libc.IsCloseOnExec(fd, out bool open) || !open) continue;
-            list = list is null ? new StringBuilder() : list.Append(',');
-            list.Append(fd);
+            if (ChildHost.ParseDescriptor(Path.GetFileName(entry)) is { } fd && fd > 2) fds.Add(fd);
         }
-        return list?.ToString();
+        foreach (int fd in fds) CloseIfStray(fd, channel, passed);
     }
 
-    /// <summary>
-    /// In the child: closes each listed descriptor that is still open and inheritable. A listed
-    /// number that is close-on-exec now was closed by the exec and reused by the runtime.
-    /// </summary>
-    internal static void CloseListed(int[] listed)
+    private static void CloseIfStray(int fd, int channel, int[] passed)
     {
-        foreach (int fd in listed)
+        if (fd == channel) return;
+        foreach (int keep in passed) if (fd == keep) return;
+        if (!Libc.IsCloseOnExec(fd, out bool open) && open) Libc.Close(fd);
+    }
+
+    /// <summary>The descriptor table's size (every open descriptor is below it), or null where there is no <c>/proc/self/status</c>.</summary>
+    private static int? TableSize()
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        Span<byte> status = stackalloc byte[4096];
+        int length;
+        try
         {
-            if (!Libc.IsCloseOnExec(fd, out bool open) && open) Libc.Close(fd);
+            using SafeFileHandle file = File.OpenHandle("/proc/self/status");
+            length = RandomAccess.Read(file, status, 0);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        return ParseTableSize(status[..length]);
+    }
+
+    /// <summary>The number after <c>FDSize:</c> in <c>/proc/&lt;pid&gt;/status</c> text (ASCII, parsed by hand: no culture data in a cold child).</summary>
+    internal static int? ParseTableSize(ReadOnlySpan<byte> status)
+    {
+        // Loops, not MemoryExtensions.IndexOf: that would load the System.Memory facade here.
+        ReadOnlySpan<byte> key = "\nFDSize:"u8;
+        int at = 0;
+        while (at + key.Length <= status.Length && !StartsAt(status, at, key)) at++;
+        if (at + key.Length > status.Length) return null;
+        int i = at + key.Length, value = 0, digits = 0;
+        while (i < status.Length && (status[i] == (byte)' ' || status[i] == (byte)'\t')) i++;
+        for (; i < status.Length && status[i] is >= (byte)'0' and <= (byte)'9' && digits < 9; i++, digits++) value = value * 10 + (status[i] - '0');
+        return digits == 0 ? null : value;
+    }
+
+    private static bool StartsAt(ReadOnlySpan<byte> text, int at, ReadOnlySpan<byte> key)
+    {
+        for (int k = 0; k < key.Length; k++)
+        {
+            if (text[at + k] != key[k]) return false;
+        }
+        return true;
     }
 }

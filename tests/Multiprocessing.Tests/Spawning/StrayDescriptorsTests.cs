@@ -1,52 +1,40 @@
-using Multiprocessing.Interop;
+using System.Text;
 using Multiprocessing.Spawning;
 using Xunit;
 
 namespace Multiprocessing.Tests.Spawning;
 
 /// <summary>
-/// The parent's half of CPython's close_fds (the child's half is checklist item 75): which
-/// descriptors the parent tells a child to close, and how the child reads the list.
+/// The pieces of the child's close_fds (the whole is checklist item 75): the descriptor table's
+/// size that bounds its probe, and the list of descriptors passed on purpose.
 /// </summary>
 public class StrayDescriptorsTests
 {
-    private static int[] Listed(int channel, IReadOnlyList<int> passed) =>
-        StrayDescriptors.List(channel, passed) is { } list ? ChildHost.ParseDescriptorList(list) : [];
-
     [Fact]
-    public void An_inheritable_descriptor_is_listed_unless_it_is_the_channel_or_passed()
+    public void The_table_size_of_this_process_bounds_its_open_descriptors()
     {
-        string path = Path.GetTempFileName();
-        using var a = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var b = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var c = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        int fa = (int)a.SafeFileHandle.DangerousGetHandle(), fb = (int)b.SafeFileHandle.DangerousGetHandle(), fc = (int)c.SafeFileHandle.DangerousGetHandle();
-        lock (HostLauncher.SpawnLock) // no concurrent test's child may inherit these
-        {
-            try
-            {
-                Assert.DoesNotContain(fa, Listed(-1, [])); // .NET opens with close-on-exec: not a stray
-                foreach (int fd in new[] { fa, fb, fc }) Libc.SetCloseOnExec(fd, false);
-                int[] listed = Listed(fb, [fc]);
-                Assert.Contains(fa, listed);
-                Assert.DoesNotContain(fb, listed);
-                Assert.DoesNotContain(fc, listed);
-                Assert.All(listed, fd => Assert.True(fd > 2));
-            }
-            finally
-            {
-                foreach (int fd in new[] { fa, fb, fc }) Libc.SetCloseOnExec(fd, true);
-                File.Delete(path);
-            }
-        }
+        int? size = StrayDescriptors.ParseTableSize(File.ReadAllBytes("/proc/self/status"));
+        Assert.NotNull(size);
+        int highest = Directory.GetFileSystemEntries("/proc/self/fd").Select(p => int.Parse(Path.GetFileName(p))).Max();
+        Assert.True(size > highest, $"FDSize {size}, highest open descriptor {highest}");
     }
+
+    [Theory]
+    [InlineData("Name:\tx\nFDSize:\t64\nGroups:\t\n", 64)]
+    [InlineData("Name:\tx\nFDSize:   1024\n", 1024)]
+    [InlineData("Name:\tx\nFDSize:\t256", 256)]          // at the very end
+    [InlineData("Name:\tx\nNoFDSize:\t64\n", null)]      // the key only at a line start
+    [InlineData("Name:\tx\nFDSize:\t\n", null)]
+    [InlineData("FDSize:\t64\n", null)]                   // the first line is Name:, never FDSize:
+    public void The_table_size_is_read_from_status_text(string text, int? expected) =>
+        Assert.Equal(expected, StrayDescriptors.ParseTableSize(Encoding.ASCII.GetBytes(text)));
 
     [Theory]
     [InlineData("", new int[0])]
     [InlineData("7", new[] { 7 })]
     [InlineData("7,9,12", new[] { 7, 9, 12 })]
-    [InlineData("0,1,2,5", new[] { 5 })]          // stdio is never closed or taken
+    [InlineData("0,1,2,5", new[] { 5 })]          // stdio is never taken
     [InlineData("5,,x,-3,1234567890,8", new[] { 5, 8 })] // junk is skipped, not a crash
-    public void The_child_parses_a_list_digit_by_digit(string list, int[] expected) =>
+    public void Passed_descriptors_are_parsed_digit_by_digit(string list, int[] expected) =>
         Assert.Equal(expected, ChildHost.ParseDescriptorList(list));
 }
