@@ -6,31 +6,14 @@ namespace Multiprocessing.Serialization;
 /// message of built-in values named three or four of them, more than its data. Other types are
 /// built from parts (assembly simple name and full name; generic definition and arguments;
 /// element type) rather than an assembly-qualified name, because parsing one makes the runtime
-/// load ICU (~30 ms of CPU in a child that otherwise needs no globalization). The tables' order
-/// is the wire format: append only, and bump the serializer's format version on any other change.
+/// load ICU (~30 ms of CPU in a child that otherwise needs no globalization). The codes in the
+/// two switches are the wire format: append only, and bump the serializer's format version on
+/// any other change. Switches, not arrays: a reader asks for one or two codes, and building a
+/// table of all forty types (each typeof a type load, some in other assemblies) and its
+/// dictionaries cost a spawned child ~1 ms before its target (timestamps around the first read).
 /// </summary>
 internal static class WellKnownTypes
 {
-    private static readonly Type[] s_closed =
-    [
-        typeof(object), typeof(bool), typeof(byte), typeof(sbyte), typeof(short), typeof(ushort),
-        typeof(int), typeof(uint), typeof(long), typeof(ulong), typeof(float), typeof(double),
-        typeof(decimal), typeof(char), typeof(string), typeof(DateTime), typeof(TimeSpan),
-        typeof(DateTimeOffset), typeof(Guid), typeof(byte[]), typeof(object[]), typeof(int[]),
-        typeof(long[]), typeof(double[]), typeof(string[]), typeof(Action),
-    ];
-
-    /// <summary>Generic definitions: the code is followed by each type argument.</summary>
-    private static readonly Type[] s_generic =
-    [
-        typeof(List<>), typeof(Dictionary<,>), typeof(KeyValuePair<,>), typeof(Nullable<>),
-        typeof(HashSet<>), typeof(ValueTuple<,>), typeof(ValueTuple<,,>), typeof(Tuple<,>), typeof(Tuple<,,>),
-        typeof(Action<>), typeof(Action<,>), typeof(Func<>), typeof(Func<,>), typeof(Func<,,>),
-    ];
-
-    private static readonly Dictionary<Type, int> s_closedCodes = Index(s_closed);
-    private static readonly Dictionary<Type, int> s_genericCodes = Index(s_generic);
-
     /// <summary>Followed by the assembly's simple name, the type's full name and its metadata token (not generic-constructed, not an array).</summary>
     public const int Named = 0;
     /// <summary>Followed by the generic definition and each type argument.</summary>
@@ -38,19 +21,73 @@ internal static class WellKnownTypes
     /// <summary>Followed by the element type and the rank (0 for a vector, T[]).</summary>
     public const int ArrayOf = 2;
     private const int FirstWellKnown = 3;
+    private const int ClosedCount = 26;
+    private const int GenericCount = 14;
 
     /// <summary>Codes from here on name the payload's <see cref="Named"/> types in the order they were first written.</summary>
-    public static int FirstSessionCode => FirstWellKnown + s_closed.Length + s_generic.Length;
+    public const int FirstSessionCode = FirstWellKnown + ClosedCount + GenericCount;
+
+    /// <summary>Closed types: the code is <c>FirstWellKnown + index</c>.</summary>
+    private static Type? Closed(int index) => index switch
+    {
+        0 => typeof(object),
+        1 => typeof(bool),
+        2 => typeof(byte),
+        3 => typeof(sbyte),
+        4 => typeof(short),
+        5 => typeof(ushort),
+        6 => typeof(int),
+        7 => typeof(uint),
+        8 => typeof(long),
+        9 => typeof(ulong),
+        10 => typeof(float),
+        11 => typeof(double),
+        12 => typeof(decimal),
+        13 => typeof(char),
+        14 => typeof(string),
+        15 => typeof(DateTime),
+        16 => typeof(TimeSpan),
+        17 => typeof(DateTimeOffset),
+        18 => typeof(Guid),
+        19 => typeof(byte[]),
+        20 => typeof(object[]),
+        21 => typeof(int[]),
+        22 => typeof(long[]),
+        23 => typeof(double[]),
+        24 => typeof(string[]),
+        25 => typeof(Action),
+        _ => null,
+    };
+
+    /// <summary>Generic definitions: the code (after the closed ones) is followed by each type argument.</summary>
+    private static Type? Generic(int index) => index switch
+    {
+        0 => typeof(List<>),
+        1 => typeof(Dictionary<,>),
+        2 => typeof(KeyValuePair<,>),
+        3 => typeof(Nullable<>),
+        4 => typeof(HashSet<>),
+        5 => typeof(ValueTuple<,>),
+        6 => typeof(ValueTuple<,,>),
+        7 => typeof(Tuple<,>),
+        8 => typeof(Tuple<,,>),
+        9 => typeof(Action<>),
+        10 => typeof(Action<,>),
+        11 => typeof(Func<>),
+        12 => typeof(Func<,>),
+        13 => typeof(Func<,,>),
+        _ => null,
+    };
 
     /// <summary>The code of a closed well-known type, or of the generic definition of <paramref name="type"/> (then <paramref name="isGeneric"/>); -1 for none.</summary>
     public static int CodeOf(Type type, out bool isGeneric)
     {
         isGeneric = false;
-        if (s_closedCodes.TryGetValue(type, out int code)) return FirstWellKnown + code;
-        if (type.IsConstructedGenericType && s_genericCodes.TryGetValue(type.GetGenericTypeDefinition(), out code))
+        if (Codes.Closed.TryGetValue(type, out int code)) return FirstWellKnown + code;
+        if (type.IsConstructedGenericType && Codes.Generic.TryGetValue(type.GetGenericTypeDefinition(), out code))
         {
             isGeneric = true;
-            return FirstWellKnown + s_closed.Length + code;
+            return FirstWellKnown + ClosedCount + code;
         }
         return -1;
     }
@@ -59,16 +96,22 @@ internal static class WellKnownTypes
     public static Type FromCode(int code, out bool isGeneric)
     {
         int index = code - FirstWellKnown;
-        isGeneric = index >= s_closed.Length;
-        return isGeneric ? s_generic[index - s_closed.Length] : s_closed[index];
+        isGeneric = index >= ClosedCount;
+        return (isGeneric ? Generic(index - ClosedCount) : Closed(index)) ?? throw new ArgumentOutOfRangeException(nameof(code), code, "not a well-known type code");
     }
 
-    // A plain loop and Dictionary: this runs in every child's cold start, where LINQ and frozen
-    // collections cost more to load than they save.
-    private static Dictionary<Type, int> Index(Type[] types)
+    /// <summary>The writer's index, built on first use (a child that only reads never builds it).</summary>
+    private static class Codes
     {
-        var index = new Dictionary<Type, int>(types.Length);
-        for (int i = 0; i < types.Length; i++) index[types[i]] = i;
-        return index;
+        internal static readonly Dictionary<Type, int> Closed = Index(ClosedCount, WellKnownTypes.Closed);
+        internal static readonly Dictionary<Type, int> Generic = Index(GenericCount, WellKnownTypes.Generic);
+
+        // A plain loop and Dictionary: LINQ and frozen collections cost more to load than they save.
+        private static Dictionary<Type, int> Index(int count, Func<int, Type?> type)
+        {
+            var index = new Dictionary<Type, int>(count);
+            for (int i = 0; i < count; i++) index[type(i)!] = i;
+            return index;
+        }
     }
 }

@@ -180,4 +180,20 @@ public class CompactEncodingTests
         string longer = string.Concat(Enumerable.Repeat(text + "x", 300)); // past the 256-byte short path
         Assert.Equal(longer, RoundTrip(longer));
     }
+
+    [Fact]
+    public void Every_well_known_code_names_one_type_and_the_writer_finds_it_again()
+    {
+        var seen = new HashSet<Type>();
+        for (int code = WellKnownTypes.ArrayOf + 1; code < WellKnownTypes.FirstSessionCode; code++)
+        {
+            Type type = WellKnownTypes.FromCode(code, out bool isGeneric);
+            Assert.True(seen.Add(type), $"code {code}: {type} twice");
+            Assert.Equal(isGeneric, type.IsGenericTypeDefinition);
+            Type written = isGeneric ? type.MakeGenericType([.. type.GetGenericArguments().Select(_ => typeof(int))]) : type;
+            Assert.Equal(code, WellKnownTypes.CodeOf(written, out bool writtenGeneric));
+            Assert.Equal(isGeneric, writtenGeneric);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => WellKnownTypes.FromCode(WellKnownTypes.FirstSessionCode, out _));
+    }
 }
