@@ -398,7 +398,7 @@ internal sealed class ObjectReader
     }
 
     /// <summary>Fields already found by type, then written name: the read-side twin of <see cref="TypeRules.FieldsOf"/>'s cache.</summary>
-    private static readonly SyncCache<Type, SyncCache<string, FieldInfo>> s_fields = new();
+    private static readonly SyncCache<Type, SyncCache<string, FieldInfo>> s_fields = new(ReferenceEqualityComparer.Instance);
 
     private static FieldInfo FindField(Type type, string name) =>
         s_fields.GetOrAdd(type, static _ => new(StringComparer.Ordinal)).GetOrAdd(name, n => LookUpField(type, n));

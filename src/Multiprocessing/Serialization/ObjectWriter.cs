@@ -121,7 +121,7 @@ internal sealed class ObjectWriter
     }
 
     /// <summary>How each named type is written, built once: the names are computed strings.</summary>
-    private static readonly SyncCache<Type, NamedType> s_names = new();
+    private static readonly SyncCache<Type, NamedType> s_names = new(ReferenceEqualityComparer.Instance);
 
     private sealed record NamedType(string Assembly, string Name, int Token);
 

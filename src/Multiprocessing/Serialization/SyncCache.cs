@@ -5,6 +5,9 @@ namespace Multiprocessing.Serialization;
 /// ConcurrentDictionary keyed by value tuples: a child runs its start path once, cold, and every
 /// generic instantiation over a value type is JIT-compiled there (~20 methods for the
 /// serializer's caches), while Dictionary over reference types is precompiled in CoreLib.
+/// Caches keyed by <see cref="Type"/> pass <see cref="ReferenceEqualityComparer"/> (a runtime
+/// type is one object per type): the default comparer for a key type is made by reflection on
+/// first use, ~1 ms of a child's cold start.
 /// </summary>
 internal sealed class SyncCache<TKey, TValue> where TKey : class where TValue : class
 {

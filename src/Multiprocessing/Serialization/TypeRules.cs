@@ -20,9 +20,9 @@ internal static class TypeRules
     // Per-type answers, computed once: these checks (a dozen IsAssignableFrom, an AssemblyName
     // built per call, field reflection) ran for every object of every message.
     private sealed record Rules(string? WhyProcessLocal, bool IsFieldwise);
-    private static readonly SyncCache<Type, Rules> s_rules = new();
+    private static readonly SyncCache<Type, Rules> s_rules = new(ReferenceEqualityComparer.Instance);
     // Field lists by type, then by the base type they stop at (object for all of them).
-    private static readonly SyncCache<Type, SyncCache<Type, FieldInfo[]>> s_fields = new();
+    private static readonly SyncCache<Type, SyncCache<Type, FieldInfo[]>> s_fields = new(ReferenceEqualityComparer.Instance);
 
     private static Rules RulesOf(Type type) =>
         s_rules.GetOrAdd(type, static t => new Rules(ComputeWhyProcessLocal(t), ComputeIsFieldwise(t)));
@@ -76,7 +76,7 @@ internal static class TypeRules
 
     /// <summary>All instance fields, most-derived type first, stopping before <paramref name="stopAt"/>.</summary>
     internal static IReadOnlyList<FieldInfo> FieldsOf(Type type, Type? stopAt = null) =>
-        s_fields.GetOrAdd(type, static _ => new()).GetOrAdd(stopAt ?? typeof(object), stop => [.. ComputeFieldsOf(type, stop)]);
+        s_fields.GetOrAdd(type, static _ => new(ReferenceEqualityComparer.Instance)).GetOrAdd(stopAt ?? typeof(object), stop => [.. ComputeFieldsOf(type, stop)]);
 
     private static IEnumerable<FieldInfo> ComputeFieldsOf(Type type, Type? stopAt)
     {
