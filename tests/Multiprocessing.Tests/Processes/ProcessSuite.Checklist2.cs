@@ -267,6 +267,30 @@ public abstract partial class ProcessSuite
         Assert.Equal(0, RunToEnd(Make(() => { Console.SetOut(TextWriter.Null); Console.SetError(TextWriter.Null); })));
     }
 
+    /// <summary>
+    /// CPython flushes sys.stdout at a child's exit. A .NET target that swaps in a buffered
+    /// writer gets the same: the child host flushes the writers that exist before its exit frame.
+    /// </summary>
+    [Fact]
+    public void Child_console_writer_with_buffered_output_is_flushed_at_exit()
+    {
+        string file = TempPath("flush");
+        try
+        {
+            Assert.Equal(0, RunToEnd(Make(() =>
+            {
+                var buffered = new StreamWriter(new FileStream(file, FileMode.Create), bufferSize: 1 << 16) { AutoFlush = false };
+                Console.SetOut(buffered);
+                Console.Write("written, never flushed by the target");
+            })));
+            Assert.Equal("written, never flushed by the target", File.ReadAllText(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public void Item062_Child_waits_for_foreground_threads_not_background_ones()
     {
