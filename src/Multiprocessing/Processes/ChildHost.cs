@@ -78,7 +78,11 @@ internal static class ChildHost
         int[] inherited = TakeDescriptorList(ChildLaunch.DescriptorsVariable);
         Libc.SetCloseOnExec(fd, true);
         foreach (int passed in inherited) Libc.SetCloseOnExec(passed, true); // ours now; a grandchild gets them only if passed again
-        StrayDescriptors.CloseInChild(fd, inherited);
+        bool spare = Environment.GetEnvironmentVariable(ForkServerStartMethod.WarmVariable) is not null;
+        // A spare closes its strays at once (it may idle for long, and must not hold the parent's
+        // pipes open meanwhile) and can afford to find its table size itself; a spawned child
+        // waits for the bound its parent sends with the payload, before any of the payload runs.
+        if (spare) StrayDescriptors.CloseInChild(fd, inherited, tableSize: null);
         // A plain file stream, not a Socket: creating a Socket starts the networking EventSource,
         // whose setup loads ICU (~30 ms of CPU). A child that never needs sockets or culture data
         // boots like a hello-world; ParentProcess makes its Socket only when asked about the parent.
@@ -86,7 +90,6 @@ internal static class ChildHost
         s_stream = stream;
         PrepareProcessState();
 
-        bool spare = Environment.GetEnvironmentVariable(ForkServerStartMethod.WarmVariable) is not null;
         if (spare)
         {
             Environment.SetEnvironmentVariable(ForkServerStartMethod.WarmVariable, null);
@@ -116,6 +119,8 @@ internal static class ChildHost
             if (frame is null) throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
             ChannelMessageKind kind = ChannelMessage.Parse(frame, out ReadOnlyMemory<byte> body);
             if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
+            int tableSize = ChannelMessage.SplitBootstrap(ref body);
+            if (!spare) StrayDescriptors.CloseInChild(fd, inherited, tableSize);
             self = ProcessPayload.Decode(body.ToArray(), inherited);
         }
         catch (Exception e)

@@ -28,7 +28,8 @@ internal sealed class ChildHandle : IDisposable
         Pid = os.Id;
         try
         {
-            Framing.Write(_stream, ChannelMessage.Create(ChannelMessageKind.Bootstrap, bootstrap));
+            // The table size now, after the fork: every descriptor the child inherited is below it.
+            Framing.Write(_stream, ChannelMessage.CreateBootstrap(StrayDescriptors.TableSize() ?? 0, bootstrap));
         }
         catch (IOException)
         {

@@ -3,7 +3,11 @@ namespace Multiprocessing.Wire;
 /// <summary>Kinds of message on the parent↔child process channel.</summary>
 internal enum ChannelMessageKind : byte
 {
-    /// <summary>Parent → child: the serialized start payload.</summary>
+    /// <summary>
+    /// Parent → child: the parent's descriptor table size (Int32, little-endian; 0 when unknown),
+    /// then the serialized start payload. Read by the parent after the fork, so the child's
+    /// inherited descriptors are all below it (a table never shrinks).
+    /// </summary>
     Bootstrap = 1,
     /// <summary>Child → parent: the target raised; body is the exception as data.</summary>
     Exception = 2,
@@ -20,7 +24,7 @@ internal enum ChannelMessageKind : byte
 /// </summary>
 internal static class ChannelMessage
 {
-    internal const byte ProtocolVersion = 1;
+    internal const byte ProtocolVersion = 2;
 
     internal static byte[] Create(ChannelMessageKind kind, ReadOnlySpan<byte> body)
     {
@@ -29,6 +33,25 @@ internal static class ChannelMessage
         message[1] = (byte)kind;
         body.CopyTo(new Span<byte>(message, 2, body.Length));
         return message;
+    }
+
+    /// <summary>A Bootstrap body: the table size, then the payload.</summary>
+    internal static byte[] CreateBootstrap(int tableSize, ReadOnlySpan<byte> payload)
+    {
+        byte[] body = new byte[payload.Length + 4];
+        for (int i = 0; i < 4; i++) body[i] = (byte)(tableSize >> (8 * i));
+        payload.CopyTo(new Span<byte>(body, 4, payload.Length));
+        return Create(ChannelMessageKind.Bootstrap, body);
+    }
+
+    /// <summary>Takes the table size off a Bootstrap body, leaving the payload in <paramref name="body"/>.</summary>
+    internal static int SplitBootstrap(ref ReadOnlyMemory<byte> body)
+    {
+        if (body.Length < 4) throw new InvalidDataException("invalid bootstrap message: shorter than its 4-byte table size");
+        ReadOnlySpan<byte> b = body.Span;
+        int tableSize = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24;
+        body = body[4..];
+        return tableSize;
     }
 
     internal static ChannelMessageKind Parse(byte[] message, out ReadOnlyMemory<byte> body)
