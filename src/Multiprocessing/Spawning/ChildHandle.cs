@@ -20,7 +20,11 @@ internal sealed class ChildHandle : IDisposable
     private int? _reportedExit;
     private int _disposed;
 
-    internal ChildHandle(Diag.Process os, Socket channel, byte[] bootstrap)
+    /// <param name="os">The child's OS process.</param>
+    /// <param name="channel">The parent's end of the child's channel.</param>
+    /// <param name="bootstrap">The serialized start payload.</param>
+    /// <param name="tableSize">Sent with the payload: the parent's descriptor table size, read after the fork, for the child's stray-descriptor probe; 0 when the child closes its strays itself (a forkserver spare).</param>
+    internal ChildHandle(Diag.Process os, Socket channel, byte[] bootstrap, int tableSize)
     {
         _os = os;
         _channel = channel;
@@ -28,8 +32,7 @@ internal sealed class ChildHandle : IDisposable
         Pid = os.Id;
         try
         {
-            // The table size now, after the fork: every descriptor the child inherited is below it.
-            Framing.Write(_stream, ChannelMessage.CreateBootstrap(StrayDescriptors.TableSize() ?? 0, bootstrap));
+            Framing.Write(_stream, ChannelMessage.CreateBootstrap(tableSize, bootstrap));
         }
         catch (IOException)
         {

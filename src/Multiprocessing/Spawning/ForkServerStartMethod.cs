@@ -61,7 +61,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
         // start pays for a fresh host, with the same semantics.
         (Diag.Process Os, Socket Channel)? host = descriptors.Count == 0 ? TakeIdle() : null;
         host ??= HostLauncher.Launch(_host(), descriptors, WarmEnvironment());
-        var handle = new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap);
+        var handle = new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap, tableSize: 0); // a spare closed its strays at start
         // The replacement's boot costs ~100 ms of CPU, which would compete with the child just
         // handed over: it starts once that child ends, or after a short delay if it runs on.
         _ = Task.WhenAny(handle.Exited, Task.Delay(ReplenishDelay))

@@ -12,6 +12,7 @@ internal sealed class SpawnStartMethod : IStartMethod
     public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors)
     {
         (System.Diagnostics.Process os, System.Net.Sockets.Socket channel) = HostLauncher.Launch(_host(), descriptors);
-        return new ChildHandle(os, channel, bootstrap);
+        // Read now, after the fork: every descriptor the child inherited is below it (a table never shrinks).
+        return new ChildHandle(os, channel, bootstrap, StrayDescriptors.TableSize() ?? 0);
     }
 }
