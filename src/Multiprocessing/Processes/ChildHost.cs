@@ -155,8 +155,8 @@ internal static class ChildHost
     /// <summary>
     /// The payload-independent half of CPython's <c>_bootstrap</c>, done before the payload is
     /// read: in a forkserver spare it then costs nothing at <c>Start()</c> (measured: the SIGINT
-    /// registration ≈ 1–1.7 ms on first use). Until the payload
-    /// has made this process a child, the handlers behave as if they were not there.
+    /// registration ≈ 1–1.7 ms on first use). Until the payload has made this process a child,
+    /// the handlers behave as if they were not there.
     /// </summary>
     private static void PrepareProcessState()
     {
