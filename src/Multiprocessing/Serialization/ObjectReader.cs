@@ -450,7 +450,14 @@ internal sealed class ObjectReader
         // By token, like the named types: listing the type's methods to find one built a
         // MethodInfo for each. The declaring type check keeps a token from a different build honest.
         MethodInfo? method = null;
-        try { method = declaring.Module.ResolveMethod(token) as MethodInfo; }
+        try
+        {
+            method = declaring.Module.ResolveMethod(token) as MethodInfo;
+            // A method of a constructed generic type (a lambda in a generic method lives in
+            // <>c<T>): the token names the definition's method, so take it on the constructed type.
+            if (method is not null && declaring.IsConstructedGenericType && method.DeclaringType == declaring.GetGenericTypeDefinition())
+                method = MethodBase.GetMethodFromHandle(method.MethodHandle, declaring.TypeHandle) as MethodInfo;
+        }
         catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException or MissingMethodException) { }
         if (method is null || method.DeclaringType != declaring)
             throw new InvalidDataException($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");

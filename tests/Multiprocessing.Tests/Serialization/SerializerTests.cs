@@ -131,6 +131,9 @@ public class SerializerTests
 
     private static int Twice(int x) => 2 * x;
 
+    /// <summary>A non-capturing lambda in a generic method: its target is the singleton of <c>&lt;&gt;c&lt;T&gt;</c>.</summary>
+    private static Func<string> NameOf<T>() => () => typeof(T).Name;
+
     [Fact]
     public void Delegates_to_static_and_instance_methods_and_lambdas_round_trip()
     {
@@ -146,6 +149,9 @@ public class SerializerTests
         Action multi = () => { };
         multi += () => { };
         Assert.Equal(2, Assert.IsType<Action>(RoundTrip(multi)).GetInvocationList().Length);
+        Func<string> generic = Assert.IsType<Func<string>>(RoundTrip(NameOf<Guid>()));
+        Assert.Equal("Guid", generic());
+        Assert.Same(NameOf<Guid>().Target, generic.Target); // the compiler's own cached instance, not a copy
     }
 
     [Fact]
