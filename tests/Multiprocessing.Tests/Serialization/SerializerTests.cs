@@ -134,6 +134,9 @@ public class SerializerTests
     /// <summary>A non-capturing lambda in a generic method: its target is the singleton of <c>&lt;&gt;c&lt;T&gt;</c>.</summary>
     private static Func<string> NameOf<T>() => () => typeof(T).Name;
 
+    /// <summary>A capturing lambda in a generic method: its target is a <c>&lt;&gt;c__DisplayClass&lt;T&gt;</c>.</summary>
+    private static Func<string> Tagged<T>(string tag) => () => tag + typeof(T).Name;
+
     [Fact]
     public void Delegates_to_static_and_instance_methods_and_lambdas_round_trip()
     {
@@ -152,6 +155,7 @@ public class SerializerTests
         Func<string> generic = Assert.IsType<Func<string>>(RoundTrip(NameOf<Guid>()));
         Assert.Equal("Guid", generic());
         Assert.Same(NameOf<Guid>().Target, generic.Target); // the compiler's own cached instance, not a copy
+        Assert.Equal("id:Int64", Assert.IsType<Func<string>>(RoundTrip(Tagged<long>("id:")))());
     }
 
     [Fact]
