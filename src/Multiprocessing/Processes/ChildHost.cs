@@ -202,9 +202,7 @@ internal static class ChildHost
         if (Volatile.Read(ref s_self) is null) return; // no payload became this process: nobody awaits an exit frame
         try { Process.RunExitFunction(); } catch (Exception) { }
         ConsoleFlush.FlushCreatedWriters();
-        int exitCode = Environment.ExitCode;
-        byte[] code = [(byte)exitCode, (byte)(exitCode >> 8), (byte)(exitCode >> 16), (byte)(exitCode >> 24)]; // little-endian
-        try { Send(ChannelMessage.Create(ChannelMessageKind.Exit, code)); } catch (Exception) { }
+        try { Send(ChannelMessage.CreateExit(Environment.ExitCode)); } catch (Exception) { }
     }
 
     /// <summary>

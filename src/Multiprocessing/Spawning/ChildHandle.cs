@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using Multiprocessing.Interop;
 using Multiprocessing.Wire;
@@ -57,8 +56,8 @@ internal sealed class ChildHandle : IDisposable
             while (await Framing.ReadAsync(_stream, Framing.DefaultMaxMessageLength, CancellationToken.None).ConfigureAwait(false) is { } frame)
             {
                 ChannelMessageKind kind = ChannelMessage.Parse(frame, out ReadOnlyMemory<byte> body);
-                if (kind == ChannelMessageKind.Exit && body.Length >= 4)
-                    _reportedExit = BinaryPrimitives.ReadInt32LittleEndian(body.Span);
+                if (kind == ChannelMessageKind.Exit && ChannelMessage.ExitCode(body.Span) is { } code)
+                    _reportedExit = code;
                 else if (kind == ChannelMessageKind.Exception)
                     ExceptionData = body.ToArray();
             }

@@ -11,7 +11,7 @@ internal enum ChannelMessageKind : byte
     Bootstrap = 1,
     /// <summary>Child → parent: the target raised; body is the exception as data.</summary>
     Exception = 2,
-    /// <summary>Child → parent: the process is exiting normally with this code (Int32, little-endian).</summary>
+    /// <summary>Child → parent: the process is exiting normally with this code (Int32, little-endian): <see cref="ChannelMessage.CreateExit"/>.</summary>
     Exit = 3,
     /// <summary>Child → parent: a forkserver spare has warmed up and waits for its payload (no body).</summary>
     Ready = 4,
@@ -35,11 +35,11 @@ internal static class ChannelMessage
         return message;
     }
 
-    /// <summary>A Bootstrap body: the table size, then the payload.</summary>
+    /// <summary>A Bootstrap message: the table size, then the payload.</summary>
     internal static byte[] CreateBootstrap(int tableSize, ReadOnlySpan<byte> payload)
     {
         byte[] body = new byte[payload.Length + 4];
-        for (int i = 0; i < 4; i++) body[i] = (byte)(tableSize >> (8 * i));
+        WriteInt32(body, tableSize);
         payload.CopyTo(new Span<byte>(body, 4, payload.Length));
         return Create(ChannelMessageKind.Bootstrap, body);
     }
@@ -48,11 +48,30 @@ internal static class ChannelMessage
     internal static int SplitBootstrap(ref ReadOnlyMemory<byte> body)
     {
         if (body.Length < 4) throw new InvalidDataException("invalid bootstrap message: shorter than its 4-byte table size");
-        ReadOnlySpan<byte> b = body.Span;
-        int tableSize = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24;
+        int tableSize = ReadInt32(body.Span);
         body = body[4..];
         return tableSize;
     }
+
+    /// <summary>An Exit message carrying <paramref name="exitCode"/>.</summary>
+    internal static byte[] CreateExit(int exitCode)
+    {
+        Span<byte> body = stackalloc byte[4];
+        WriteInt32(body, exitCode);
+        return Create(ChannelMessageKind.Exit, body);
+    }
+
+    /// <summary>The code in an Exit body; null when the body is too short to hold one.</summary>
+    internal static int? ExitCode(ReadOnlySpan<byte> body) => body.Length >= 4 ? ReadInt32(body) : null;
+
+    // Little-endian by hand, not BinaryPrimitives: that type lives behind the System.Memory
+    // facade, which a spawned child's start path no longer loads.
+    private static void WriteInt32(Span<byte> destination, int value)
+    {
+        for (int i = 0; i < 4; i++) destination[i] = (byte)(value >> (8 * i));
+    }
+
+    private static int ReadInt32(ReadOnlySpan<byte> bytes) => bytes[0] | bytes[1] << 8 | bytes[2] << 16 | bytes[3] << 24;
 
     internal static ChannelMessageKind Parse(byte[] message, out ReadOnlyMemory<byte> body)
     {
