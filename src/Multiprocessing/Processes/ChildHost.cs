@@ -63,26 +63,26 @@ internal static class ChildHost
         return fd;
     }
 
-    /// <summary>Descriptors listed in <paramref name="variable"/>, which grandchildren must not see.</summary>
-    private static int[] TakeDescriptorList(string variable)
+    /// <summary>The descriptors passed to this child on purpose; grandchildren must not see the list.</summary>
+    private static int[] TakeInheritedDescriptors()
     {
-        string? list = Environment.GetEnvironmentVariable(variable);
+        string? list = Environment.GetEnvironmentVariable(ChildLaunch.DescriptorsVariable);
         if (list is null) return [];
-        Environment.SetEnvironmentVariable(variable, null);
+        Environment.SetEnvironmentVariable(ChildLaunch.DescriptorsVariable, null);
         return ParseDescriptorList(list);
     }
 
     private static int Run(int fd)
     {
         s_bootstrapping = true;
-        int[] inherited = TakeDescriptorList(ChildLaunch.DescriptorsVariable);
+        int[] inherited = TakeInheritedDescriptors();
         Libc.SetCloseOnExec(fd, true);
         foreach (int passed in inherited) Libc.SetCloseOnExec(passed, true); // ours now; a grandchild gets them only if passed again
         bool spare = Environment.GetEnvironmentVariable(ForkServerStartMethod.WarmVariable) is not null;
         // A spare closes its strays at once (it may idle for long, and must not hold the parent's
         // pipes open meanwhile) and can afford to find its table size itself; a spawned child
         // waits for the bound its parent sends with the payload, before any of the payload runs.
-        if (spare) StrayDescriptors.CloseInChild(fd, inherited, tableSize: null);
+        if (spare) StrayDescriptors.CloseInChild(fd, inherited, StrayDescriptors.TableSize() ?? 0);
         // A plain file stream, not a Socket: creating a Socket starts the networking EventSource,
         // whose setup loads ICU (~30 ms of CPU). A child that never needs sockets or culture data
         // boots like a hello-world; ParentProcess makes its Socket only when asked about the parent.

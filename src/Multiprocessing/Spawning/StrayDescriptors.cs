@@ -17,8 +17,8 @@ namespace Multiprocessing.Spawning;
 /// <c>/proc/self/fd</c> cost ~7 ms (first use of directory enumeration, a <c>stat</c> per
 /// entry), opening <c>/proc/self/status</c> itself ~5–9 ms (first use of <c>File.OpenHandle</c>),
 /// the probe of 256 slots ~0.4 ms. A listing made by the parent before the fork raced with its
-/// other threads. Without a size (a forkserver spare, which reads its own while idle), with a
-/// huge table, or without <c>/proc</c>, the open descriptors are enumerated.
+/// other threads. A forkserver spare reads its own table size while idle. With a huge table, or
+/// without <c>/proc</c> (no size), the open descriptors are enumerated.
 /// </para>
 /// </summary>
 internal static class StrayDescriptors
@@ -28,12 +28,12 @@ internal static class StrayDescriptors
 
     /// <param name="channel">The child's channel, kept.</param>
     /// <param name="passed">Descriptors passed on purpose, kept.</param>
-    /// <param name="tableSize">The parent's table size read after the fork; null for this process's own; 0 for unknown.</param>
-    internal static void CloseInChild(int channel, int[] passed, int? tableSize)
+    /// <param name="tableSize">A bound on the descriptor numbers: the parent's table size read after the fork, or this process's own; 0 for unknown.</param>
+    internal static void CloseInChild(int channel, int[] passed, int tableSize)
     {
-        if ((tableSize ?? TableSize()) is { } size && size > 0 && size <= MaxSlotsToProbe)
+        if (tableSize > 0 && tableSize <= MaxSlotsToProbe)
         {
-            for (int fd = 3; fd < size; fd++) CloseIfStray(fd, channel, passed);
+            for (int fd = 3; fd < tableSize; fd++) CloseIfStray(fd, channel, passed);
             return;
         }
         string dir = OperatingSystem.IsLinux() ? "/proc/self/fd" : "/dev/fd";
