@@ -142,19 +142,32 @@ internal sealed class ObjectReader
         return _types[(int)index];
     }
 
-    /// <summary>Constructed generics already made: MakeGenericType validates and looks up on every call.</summary>
-    private static readonly SyncCache<GenericKey, Type> s_generics = new();
+    /// <summary>
+    /// Constructed generics already made (MakeGenericType validates and looks up on every call),
+    /// keyed by the definition followed by the arguments. An explicit comparer, like the caches
+    /// keyed by Type: the default one for a key type is made by reflection on first use.
+    /// </summary>
+    private static readonly SyncCache<Type[], Type> s_generics = new(TypeSequenceComparer.Instance);
 
-    /// <summary>A generic definition and its arguments, compared element by element.</summary>
-    private sealed class GenericKey(Type[] parts) : IEquatable<GenericKey>
+    /// <summary>Type arrays compared element by element (by reference: a runtime type is one object per type).</summary>
+    private sealed class TypeSequenceComparer : IEqualityComparer<Type[]>
     {
-        public Type[] Parts { get; } = parts;
-        public bool Equals(GenericKey? other) => other is not null && Parts.AsSpan().SequenceEqual(other.Parts);
-        public override bool Equals(object? obj) => Equals(obj as GenericKey);
-        public override int GetHashCode()
+        public static readonly TypeSequenceComparer Instance = new();
+
+        public bool Equals(Type[]? x, Type[]? y)
+        {
+            if (x is null || y is null || x.Length != y.Length) return x == y;
+            for (int i = 0; i < x.Length; i++)
+            {
+                if (!ReferenceEquals(x[i], y[i])) return false;
+            }
+            return true;
+        }
+
+        public int GetHashCode(Type[] parts)
         {
             int hash = 0;
-            foreach (Type t in Parts) hash = hash * 31 + t.GetHashCode();
+            foreach (Type t in parts) hash = hash * 31 + RuntimeHelpers.GetHashCode(t);
             return hash;
         }
     }
@@ -165,7 +178,7 @@ internal sealed class ObjectReader
         Type[] parts = new Type[1 + definition.GetGenericArguments().Length];
         parts[0] = definition;
         for (int i = 1; i < parts.Length; i++) parts[i] = ReadType(depth + 1);
-        return s_generics.GetOrAdd(new GenericKey(parts), static key => CloseGeneric(key.Parts[0], key.Parts[1..]));
+        return s_generics.GetOrAdd(parts, static key => CloseGeneric(key[0], key[1..]));
     }
 
     private static Type CloseGeneric(Type definition, Type[] arguments)
