@@ -34,51 +34,47 @@ internal static class ChildHost
     }
 
     /// <summary>Entry from the library's own Main: returns the exit code, so the runtime then waits for foreground threads.</summary>
-    internal static int RunMain()
+    internal static int RunMain(string[] args)
     {
-        if (TryTakeChannel() is not { } fd)
+        // The launch puts the child's facts on our command line; the environment is the fallback
+        // for a host started by hand with the variables set.
+        if ((ChildLaunch.ParseArguments(args) ?? TakeFromEnvironment()) is not { } start)
         {
             Console.Error.WriteLine("Multiprocessing.dll is the child host of the Multiprocessing library; Process.Start() runs it. There is nothing to do here.");
             return 2;
         }
         ConsoleFlush.WatchFromColdStart();
-        return Run(fd);
+        return Run(start);
     }
 
     /// <summary>Entry from a startup hook or FreezeSupport: runs the child and exits, or returns if this is no child.</summary>
     internal static void RunIfChild(bool exitWhenDone)
     {
-        if (TryTakeChannel() is not { } fd) return;
-        int code = Run(fd);
+        if (TakeFromEnvironment() is not { } start) return;
+        int code = Run(start);
         if (exitWhenDone) Environment.Exit(code);
     }
 
-    private static int? TryTakeChannel()
+    /// <summary>The launch facts of a child started through the app's own executable; grandchildren must not see them.</summary>
+    private static ChildStart? TakeFromEnvironment()
     {
-        string? value = Environment.GetEnvironmentVariable(ChildLaunch.ChannelVariable);
-        if (ParseDescriptor(value) is not { } fd) return null;
+        if (ParseDescriptor(Environment.GetEnvironmentVariable(ChildLaunch.ChannelVariable)) is not { } fd) return null;
         // Grandchildren must not see these: they would take our channel for theirs.
         Environment.SetEnvironmentVariable(ChildLaunch.ChannelVariable, null);
         Environment.SetEnvironmentVariable(ChildLaunch.StartupHooksVariable, null);
-        return fd;
-    }
-
-    /// <summary>The descriptors passed to this child on purpose; grandchildren must not see the list.</summary>
-    private static int[] TakeInheritedDescriptors()
-    {
         string? list = Environment.GetEnvironmentVariable(ChildLaunch.DescriptorsVariable);
-        if (list is null) return [];
         Environment.SetEnvironmentVariable(ChildLaunch.DescriptorsVariable, null);
-        return ParseDescriptorList(list);
+        bool spare = Environment.GetEnvironmentVariable(ChildLaunch.SpareVariable) is not null;
+        Environment.SetEnvironmentVariable(ChildLaunch.SpareVariable, null);
+        return new ChildStart(fd, list is null ? [] : ParseDescriptorList(list), spare);
     }
 
-    private static int Run(int fd)
+    private static int Run(ChildStart start)
     {
         s_bootstrapping = true;
-        int[] inherited = TakeInheritedDescriptors();
+        (int fd, int[] inherited, bool spare) = start;
         Libc.SetCloseOnExec(fd, true);
         foreach (int passed in inherited) Libc.SetCloseOnExec(passed, true); // ours now; a grandchild gets them only if passed again
-        bool spare = Environment.GetEnvironmentVariable(ForkServerStartMethod.WarmVariable) is not null;
         // A spare closes its strays at once (it may idle for long, and must not hold the parent's
         // pipes open meanwhile) and can afford to find its table size itself; a spawned child
         // waits for the bound its parent sends with the payload, before any of the payload runs.
@@ -92,7 +88,6 @@ internal static class ChildHost
 
         if (spare)
         {
-            Environment.SetEnvironmentVariable(ForkServerStartMethod.WarmVariable, null);
             SpareWarmUp.Run();
             try { Send(ChannelMessage.Create(ChannelMessageKind.Ready, [])); }
             catch (Exception e) when (e is IOException or ObjectDisposedException)

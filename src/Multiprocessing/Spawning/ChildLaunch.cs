@@ -21,18 +21,36 @@ internal static class ChildLaunch
     internal const string StartupHooksVariable = "DOTNET_STARTUP_HOOKS";
     /// <summary>Descriptors passed to the child besides its channel (connections given as arguments).</summary>
     internal const string DescriptorsVariable = "MULTIPROCESSING_INHERITED_FDS";
+    /// <summary>Tells a child host it is a forkserver spare: warm up, then wait for a payload; EOF means "not needed".</summary>
+    internal const string SpareVariable = "MULTIPROCESSING_WARM_HOST";
 
-    internal static LaunchCommand Resolve(HostInfo host, int channelFd, IReadOnlyList<int> descriptors, Func<string, bool> fileExists)
+    /// <summary>The library's own Main takes the same three facts as arguments (<see cref="ParseArguments"/>).</summary>
+    internal const string ChannelArgument = "--channel-fd";
+    internal const string DescriptorsArgument = "--inherited-fds";
+    internal const string SpareArgument = "--spare";
+
+    /// <summary>The command that starts a child host for <paramref name="channelFd"/> and the <paramref name="descriptors"/> passed to it; a <paramref name="spare"/> is a forkserver spare.</summary>
+    internal static LaunchCommand Resolve(HostInfo host, int channelFd, IReadOnlyList<int> descriptors, Func<string, bool> fileExists, bool spare = false)
     {
-        var env = new Dictionary<string, string> { [ChannelVariable] = channelFd.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        if (descriptors.Count > 0) env[DescriptorsVariable] = string.Join(',', descriptors);
+        string channel = channelFd.ToString(System.Globalization.CultureInfo.InvariantCulture);
         bool haveLibrary = host.LibraryPath.Length > 0 && fileExists(host.LibraryPath);
 
         if (haveLibrary && host.DepsPath is { } deps && host.RuntimeConfigPath is { } rc && fileExists(deps) && fileExists(rc) &&
             FindMuxer(host, fileExists) is { } muxer)
         {
-            return new LaunchCommand(muxer, ["exec", "--runtimeconfig", rc, "--depsfile", deps, host.LibraryPath], env, LaunchKind.DotnetExec);
+            // Our own Main: the child's facts travel as arguments, which programs the child starts
+            // never inherit, so it has nothing to remove from its environment (nor a user's own
+            // DOTNET_STARTUP_HOOKS). The first Environment.SetEnvironmentVariable copies the whole
+            // environment (~2 ms in a bare app; in the child much of it moved to the first P/Invoke).
+            List<string> args = ["exec", "--runtimeconfig", rc, "--depsfile", deps, host.LibraryPath, ChannelArgument, channel];
+            if (descriptors.Count > 0) args.AddRange([DescriptorsArgument, string.Join(',', descriptors)]);
+            if (spare) args.Add(SpareArgument);
+            return new LaunchCommand(muxer, args, new Dictionary<string, string>(), LaunchKind.DotnetExec);
         }
+        // The app's own Main runs first: only the environment reaches the library.
+        var env = new Dictionary<string, string> { [ChannelVariable] = channel };
+        if (descriptors.Count > 0) env[DescriptorsVariable] = string.Join(',', descriptors);
+        if (spare) env[SpareVariable] = "1";
         // Re-executing the muxer itself would need the app's path; only an app's own executable can be re-run bare.
         if (host.ProcessPath is { } self && !IsMuxer(self) && haveLibrary && host.StartupHooksSupported)
         {
@@ -49,6 +67,27 @@ internal static class ChildLaunch
             "(like Python's multiprocessing.freeze_support()).");
     }
 
+    /// <summary>
+    /// The child's side of a <see cref="LaunchKind.DotnetExec"/> command line (the arguments after
+    /// the library's path); null when <paramref name="args"/> does not name a channel. Hand-parsed:
+    /// descriptor numbers without int.Parse, whose culture lookup loads ICU.
+    /// </summary>
+    internal static ChildStart? ParseArguments(string[] args)
+    {
+        int? channel = null;
+        int[] descriptors = [];
+        bool spare = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a == ChannelArgument && i + 1 < args.Length) channel = ChildHost.ParseDescriptor(args[++i]);
+            else if (a == DescriptorsArgument && i + 1 < args.Length) descriptors = ChildHost.ParseDescriptorList(args[++i]);
+            else if (a == SpareArgument) spare = true;
+            else return null; // not a command line this library wrote
+        }
+        return channel is { } fd ? new ChildStart(fd, descriptors, spare) : null;
+    }
+
     private static string MuxerName => OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
 
     private static bool IsMuxer(string path) => Path.GetFileName(path).Equals(MuxerName, StringComparison.OrdinalIgnoreCase);
@@ -63,3 +102,6 @@ internal static class ChildLaunch
         return fileExists(candidate) ? candidate : null;
     }
 }
+
+/// <summary>What a child host is told at launch: its channel, the descriptors passed on purpose, and whether it is a forkserver spare.</summary>
+internal readonly record struct ChildStart(int Channel, int[] Inherited, bool Spare);

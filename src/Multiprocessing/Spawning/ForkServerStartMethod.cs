@@ -14,9 +14,6 @@ namespace Multiprocessing.Spawning;
 /// </summary>
 internal sealed class ForkServerStartMethod : IStartMethod
 {
-    /// <summary>Tells a child host it is a spare: warm up, then wait for a payload; EOF means "not needed".</summary>
-    internal const string WarmVariable = "MULTIPROCESSING_WARM_HOST";
-
     private static readonly TimeSpan ReplenishDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly Func<HostInfo> _host;
@@ -60,7 +57,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
         // A spare was started before these descriptors existed and cannot inherit them: such a
         // start pays for a fresh host, with the same semantics.
         (Diag.Process Os, Socket Channel)? host = descriptors.Count == 0 ? TakeIdle() : null;
-        host ??= HostLauncher.Launch(_host(), descriptors, WarmEnvironment());
+        host ??= HostLauncher.Launch(_host(), descriptors, spare: true, PreloadEnvironment());
         var handle = new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap, tableSize: 0); // a spare closed its strays at start
         // The replacement's boot costs ~100 ms of CPU, which would compete with the child just
         // handed over: it starts once that child ends, or after a short delay if it runs on.
@@ -69,9 +66,8 @@ internal sealed class ForkServerStartMethod : IStartMethod
         return handle;
     }
 
-    private static Dictionary<string, string> WarmEnvironment() => new()
+    private static Dictionary<string, string> PreloadEnvironment() => new()
     {
-        [WarmVariable] = "1",
         [SpareWarmUp.PreloadVariable] = SpareWarmUp.AssembliesToPreload(),
     };
 
@@ -148,7 +144,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
             {
                 try
                 {
-                    var h = HostLauncher.Launch(_host(), [], WarmEnvironment());
+                    var h = HostLauncher.Launch(_host(), [], spare: true, PreloadEnvironment());
                     lock (_lock) _idle.Add(new Spare(h.Os, h.Channel));
                 }
                 catch (Exception e) when (e is InvalidOperationException or IOException or PlatformNotSupportedException or NotSupportedException)

@@ -18,7 +18,8 @@ internal static class HostLauncher
     /// </summary>
     internal static readonly Lock SpawnLock = new();
 
-    internal static (Diag.Process Os, Socket Channel) Launch(HostInfo host, IReadOnlyList<int> descriptors,
+    /// <summary>Launches a child host given <paramref name="descriptors"/>; a <paramref name="spare"/> (forkserver) warms up and waits for a payload.</summary>
+    internal static (Diag.Process Os, Socket Channel) Launch(HostInfo host, IReadOnlyList<int> descriptors, bool spare = false,
                                                              IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
@@ -32,7 +33,7 @@ internal static class HostLauncher
             {
                 Libc.SetCloseOnExec(childFd, false);
                 foreach (int fd in descriptors) Libc.SetCloseOnExec(fd, false);
-                LaunchCommand command = ChildLaunch.Resolve(host, childFd, descriptors, File.Exists);
+                LaunchCommand command = ChildLaunch.Resolve(host, childFd, descriptors, File.Exists, spare);
                 // CPython closes the child's stdin and reopens it on /dev/null. Here the child's fd 0
                 // is a pipe whose other end the parent closes at once: end of file for managed and
                 // native reads alike, and the child spends nothing on it (Console.SetIn in the

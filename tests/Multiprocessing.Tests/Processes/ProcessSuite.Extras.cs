@@ -15,6 +15,20 @@ namespace Multiprocessing.Tests.Processes;
 public abstract partial class ProcessSuite
 {
     [Fact]
+    public void A_child_leaves_no_launch_variables_for_the_programs_it_starts()
+    {
+        // A program the target starts (any System.Diagnostics.Process) inherits the child's
+        // environment: a channel number there would make a .NET grandchild take a descriptor it
+        // does not own for its channel. The launch puts them on the host's command line instead.
+        string[] names = [Multiprocessing.Spawning.ChildLaunch.ChannelVariable, Multiprocessing.Spawning.ChildLaunch.DescriptorsVariable, Multiprocessing.Spawning.ChildLaunch.SpareVariable];
+        Assert.Equal(0, RunToEnd(Make(() =>
+        {
+            string? leaked = names.FirstOrDefault(n => Environment.GetEnvironmentVariable(n) is not null);
+            Environment.Exit(leaked is null ? 0 : 1);
+        })));
+    }
+
+    [Fact]
     public void Closure_captures_travel_with_their_values_at_Start_including_through_nested_lambdas()
     {
         string path = TempPath("x-closure");

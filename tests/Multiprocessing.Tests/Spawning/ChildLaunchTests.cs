@@ -23,9 +23,8 @@ public class ChildLaunchTests
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.True(File.Exists(cmd.FileName), cmd.FileName);
         Assert.Equal("exec", cmd.Arguments[0]);
-        Assert.Equal(host.LibraryPath, cmd.Arguments[^1]);
-        Assert.Equal("3", cmd.Environment[ChildLaunch.ChannelVariable]);
-        Assert.False(cmd.Environment.ContainsKey(ChildLaunch.DescriptorsVariable));
+        Assert.Equal([host.LibraryPath, ChildLaunch.ChannelArgument, "3"], cmd.Arguments.TakeLast(3));
+        Assert.Empty(cmd.Environment);
     }
 
     [Fact]
@@ -35,10 +34,36 @@ public class ChildLaunchTests
             Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"));
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.Equal("/usr/bin/dotnet", cmd.FileName);
-        Assert.Equal(["exec", "--runtimeconfig", "/app/app.runtimeconfig.json", "--depsfile", "/app/app.deps.json", Lib], cmd.Arguments);
-        Assert.Equal("5", cmd.Environment[ChildLaunch.ChannelVariable]);
-        Assert.Equal("7,9", cmd.Environment[ChildLaunch.DescriptorsVariable]);
+        Assert.Equal(["exec", "--runtimeconfig", "/app/app.runtimeconfig.json", "--depsfile", "/app/app.deps.json", Lib,
+                      "--channel-fd", "5", "--inherited-fds", "7,9"], cmd.Arguments);
+        // Arguments, not variables: grandchildren never inherit them, and the child need not
+        // remove them (its first SetEnvironmentVariable cost ~2 ms of a cold start).
+        Assert.Empty(cmd.Environment);
     }
+
+    [Fact]
+    public void The_library_Main_reads_back_what_a_dotnet_exec_launch_wrote()
+    {
+        LaunchCommand cmd = ChildLaunch.Resolve(Host("/usr/bin/dotnet"), 5, [7, 9],
+            Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"), spare: true);
+        string[] mainArgs = [.. cmd.Arguments.SkipWhile(a => a != Lib).Skip(1)];
+        ChildStart start = Assert.NotNull(ChildLaunch.ParseArguments(mainArgs));
+        Assert.Equal(5, start.Channel);
+        Assert.Equal([7, 9], start.Inherited);
+        Assert.True(start.Spare);
+
+        ChildStart plain = Assert.NotNull(ChildLaunch.ParseArguments(["--channel-fd", "4"]));
+        Assert.Equal((4, 0, false), (plain.Channel, plain.Inherited.Length, plain.Spare));
+    }
+
+    [Theory]
+    [InlineData("")]                     // `dotnet Multiprocessing.dll` by hand
+    [InlineData("--channel-fd")]         // value missing
+    [InlineData("--channel-fd x5")]      // not a descriptor number
+    [InlineData("--spare")]              // no channel
+    [InlineData("--channel-fd 5 extra")] // not a command line the library wrote
+    public void Arguments_that_name_no_channel_are_not_a_child(string commandLine) =>
+        Assert.Null(ChildLaunch.ParseArguments(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
 
     [Fact]
     public void A_framework_dependent_apphost_finds_the_muxer_from_the_runtime_directory()
@@ -47,7 +72,7 @@ public class ChildLaunchTests
             Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json", Root + "/dotnet"));
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.Equal(Root + "/dotnet", cmd.FileName);
-        Assert.Equal(Lib, cmd.Arguments[^1]);
+        Assert.Equal([Lib, ChildLaunch.ChannelArgument, "3"], cmd.Arguments.TakeLast(3));
     }
 
     [Fact]
@@ -60,6 +85,15 @@ public class ChildLaunchTests
         Assert.Equal("/app/app", cmd.FileName);
         Assert.Empty(cmd.Arguments);
         Assert.Equal(Lib, cmd.Environment[ChildLaunch.StartupHooksVariable]);
+        Assert.Equal("3", cmd.Environment[ChildLaunch.ChannelVariable]);
+        Assert.False(cmd.Environment.ContainsKey(ChildLaunch.DescriptorsVariable));
+        Assert.False(cmd.Environment.ContainsKey(ChildLaunch.SpareVariable));
+
+        // The app's own Main runs first, so a spare is told through the environment too.
+        LaunchCommand spare = ChildLaunch.Resolve(Host("/app/app"), 3, [6],
+            Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"), spare: true);
+        Assert.Equal("6", spare.Environment[ChildLaunch.DescriptorsVariable]);
+        Assert.Equal("1", spare.Environment[ChildLaunch.SpareVariable]);
     }
 
     [Fact]

@@ -166,8 +166,8 @@ public sealed class HostShapeTests(PublishedApps apps) : IClassFixture<Published
         LaunchCommand c = ChildLaunch.Resolve(h, 5, [], _ => true);
         Assert.Equal(LaunchKind.DotnetExec, c.Kind);
         Assert.Equal("/usr/share/dotnet/dotnet", c.FileName);
-        Assert.Equal(["exec", "--runtimeconfig", "/app/App.runtimeconfig.json", "--depsfile", "/app/App.deps.json", "/app/Multiprocessing.dll"], c.Arguments);
-        Assert.Equal("5", c.Environment[ChildLaunch.ChannelVariable]);
+        Assert.Equal(["exec", "--runtimeconfig", "/app/App.runtimeconfig.json", "--depsfile", "/app/App.deps.json", "/app/Multiprocessing.dll",
+                      "--channel-fd", "5"], c.Arguments);
     }
 
     [Fact]
@@ -179,6 +179,7 @@ public sealed class HostShapeTests(PublishedApps apps) : IClassFixture<Published
         Assert.Equal(LaunchKind.StartupHook, c.Kind);
         Assert.Equal("/app/App", c.FileName);
         Assert.Equal("/app/Multiprocessing.dll", c.Environment[ChildLaunch.StartupHooksVariable]);
+        Assert.Equal("5", c.Environment[ChildLaunch.ChannelVariable]);
     }
 
     [Fact]
