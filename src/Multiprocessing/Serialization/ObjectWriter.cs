@@ -354,9 +354,8 @@ internal sealed class ObjectWriter
             if (target is not null && ClosureAnalyzer.IsCompilerGenerated(target.GetType()) &&
                 target.GetType().GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null) == target)
             {
-                // A non-capturing lambda: its target is the compiler's stateless singleton. (Sending
-                // the field's token instead was slower in the child: Module.ResolveField costs more
-                // cold than GetField by name, measured in alternating runs.)
+                // A non-capturing lambda: its target is the compiler's stateless singleton, which
+                // the reader does not fetch (ObjectReader.ReadDelegate: closed over null).
                 WriteByte(2);
                 continue;
             }

@@ -154,8 +154,26 @@ public class SerializerTests
         Assert.Equal(2, Assert.IsType<Action>(RoundTrip(multi)).GetInvocationList().Length);
         Func<string> generic = Assert.IsType<Func<string>>(RoundTrip(NameOf<Guid>()));
         Assert.Equal("Guid", generic());
-        Assert.Same(NameOf<Guid>().Target, generic.Target); // the compiler's own cached instance, not a copy
+        // In a generic method the target is the compiler's own <>c<T> singleton, not a copy:
+        // Delegate.Method finds the instantiation through it.
+        Assert.Same(NameOf<Guid>().Target, generic.Target);
+        Assert.Equal(NameOf<Guid>().Method, generic.Method);
         Assert.Equal("id:Int64", Assert.IsType<Func<string>>(RoundTrip(Tagged<long>("id:")))());
+    }
+
+    [Fact]
+    public void A_capture_free_lambda_that_makes_cached_lambdas_still_runs_them()
+    {
+        // Its nested capture-free lambdas live in <>c's static fields: reading them runs <>c's
+        // static constructor on demand, though the outer delegate's target is null.
+        Func<int[], int> sumOfSquares = xs => xs.Select(x => x * x).Aggregate(0, (a, b) => a + b);
+        var decoded = Assert.IsType<Func<int[], int>>(RoundTrip(sumOfSquares));
+        Assert.Equal(14, decoded([1, 2, 3]));
+        // Closed over null, not over <>c's singleton (fetching it cost a spawned child two JIT
+        // compilations): the same method, and it travels on again.
+        Assert.Null(decoded.Target);
+        Assert.Equal(sumOfSquares.Method, decoded.Method);
+        Assert.Equal(30, Assert.IsType<Func<int[], int>>(RoundTrip(decoded))([1, 2, 3, 4]));
     }
 
     [Fact]
