@@ -68,8 +68,13 @@ internal sealed class ChildHandle : IDisposable
         }
         try
         {
-            await _os.WaitForExitAsync().ConfigureAwait(false);
-            _exited.TrySetResult(ExitCodeFrom(_os.ExitCode, _reportedExit));
+            if (AwaitZombie() is { } status)
+                _exited.TrySetResult(ExitCodeFrom(status, _reportedExit));
+            else
+            {
+                await _os.WaitForExitAsync().ConfigureAwait(false);
+                _exited.TrySetResult(ExitCodeFrom(_os.ExitCode, _reportedExit));
+            }
         }
         catch (Exception e)
         {
@@ -78,6 +83,33 @@ internal sealed class ChildHandle : IDisposable
         finally
         {
             _stream.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The exit status, looked at without reaping, once end of stream has come: a dying child's
+    /// descriptors close just before the kernel has taken down its other threads and made it a
+    /// zombie (in half the joins of a no-op child it was not one yet at end of stream). A zombie
+    /// has ended: it holds no memory, descriptors or CPU. The runtime's own path to the same
+    /// status (SIGCHLD, its signal thread, the thread pool's wait thread, the Exited event) took
+    /// ~1.4–1.8 ms more per join on a 2-core VM. Null when the runtime has reaped it already,
+    /// after a millisecond (a child still running with its channel closed), or where the status
+    /// cannot be peeked at: the runtime's path then decides.
+    /// </summary>
+    private int? AwaitZombie()
+    {
+        if (!Libc.CanPeekExit) return null;
+        long deadline = Diag.Stopwatch.GetTimestamp() + Diag.Stopwatch.Frequency / 1000;
+        var spin = new SpinWait();
+        while (true)
+        {
+            switch (Libc.PeekExit(Pid, out int status))
+            {
+                case true: return status;
+                case null: return null;
+            }
+            if (Diag.Stopwatch.GetTimestamp() > deadline) return null;
+            spin.SpinOnce(sleep1Threshold: -1);
         }
     }
 
