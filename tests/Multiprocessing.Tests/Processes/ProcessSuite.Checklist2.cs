@@ -542,7 +542,7 @@ public abstract partial class ProcessSuite
         using var fs = new FileStream(file, FileMode.Create);
         int fd = (int)fs.SafeFileHandle.DangerousGetHandle();
         // Made inheritable on purpose: the worst case, that the child must still not see.
-        Interop.Libc.SetCloseOnExec(fd, false);
+        Multiprocessing.Interop.Libc.SetCloseOnExec(fd, false);
         try
         {
             Assert.Equal(0, RunToEnd(Make(() =>
@@ -555,7 +555,7 @@ public abstract partial class ProcessSuite
         }
         finally
         {
-            Interop.Libc.SetCloseOnExec(fd, true);
+            Multiprocessing.Interop.Libc.SetCloseOnExec(fd, true);
             File.Delete(report);
         }
     }
