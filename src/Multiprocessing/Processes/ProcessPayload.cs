@@ -14,8 +14,24 @@ internal static class ProcessPayload
 
     internal static (byte[] Data, IReadOnlyList<int> Descriptors) Encode(Process process)
     {
-        Header h = process.CreateHeader();
         (Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs) = process.StartArguments;
+        return Encode(process.CreateHeader(), process, target, args, kwargs);
+    }
+
+    /// <summary>
+    /// A forkserver spare's rehearsal: a payload like a real start's, made without a Process
+    /// object (whose constructor would move this process's child counter), for
+    /// <see cref="Decode"/> to run once before the real payload comes.
+    /// </summary>
+    internal static byte[] EncodeRehearsal(Delegate target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
+    {
+        var h = new Header("rehearsal", [1], new byte[32], false, Environment.ProcessId, "MainProcess", "forkserver", false, "Process");
+        return Encode(h, Process.CreateUninitialized(), target, args, kwargs).Data;
+    }
+
+    private static (byte[] Data, IReadOnlyList<int> Descriptors) Encode(Header h, Process process, Delegate? target, object?[] args,
+                                                                         IReadOnlyDictionary<string, object?> kwargs)
+    {
         return ProcessSerialization.Serializer.SerializeWithDescriptors(SerializationPurpose.ProcessStart, w =>
         {
             w.WriteStringRaw(h.Name);
