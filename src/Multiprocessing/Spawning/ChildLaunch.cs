@@ -102,6 +102,3 @@ internal static class ChildLaunch
         return fileExists(candidate) ? candidate : null;
     }
 }
-
-/// <summary>What a child host is told at launch: its channel, the descriptors passed on purpose, and whether it is a forkserver spare.</summary>
-internal readonly record struct ChildStart(int Channel, int[] Inherited, bool Spare);
