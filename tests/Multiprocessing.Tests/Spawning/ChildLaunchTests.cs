@@ -57,6 +57,36 @@ public class ChildLaunchTests
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData("--channel-fd 5 extra")]
+    public void The_child_host_started_by_hand_says_what_it_is_and_exits_2(string extra)
+    {
+        LaunchCommand cmd = ChildLaunch.Resolve(HostInfo.Current(freezeSupportCalled: false), 3, [], File.Exists);
+        var psi = new System.Diagnostics.ProcessStartInfo(cmd.FileName)
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+        };
+        foreach (string a in cmd.Arguments.TakeWhile(a => a != ChildLaunch.ChannelArgument)) psi.ArgumentList.Add(a);
+        foreach (string a in extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
+        psi.Environment.Remove(ChildLaunch.ChannelVariable);
+        using var host = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            host.StandardInput.Close();
+            Task<string> stderr = host.StandardError.ReadToEndAsync();
+            _ = host.StandardOutput.ReadToEndAsync();
+            Assert.True(host.WaitForExit(TimeSpan.FromSeconds(60)), "the child host did not exit");
+            host.WaitForExit();
+            Assert.Equal(2, host.ExitCode);
+            Assert.Contains("There is nothing to do here", stderr.Result);
+        }
+        finally
+        {
+            if (!host.HasExited) { host.Kill(); host.WaitForExit(TimeSpan.FromSeconds(30)); }
+        }
+    }
+
+    [Theory]
     [InlineData("")]                     // `dotnet Multiprocessing.dll` by hand
     [InlineData("--channel-fd")]         // value missing
     [InlineData("--channel-fd x5")]      // not a descriptor number
