@@ -30,8 +30,7 @@ internal static class Compare
             py.Add((label, result, why));
         }
 
-        double ours = Measure.Time(reps, warmup, () => Measure.OurNoOp(spawn));
-        double hello = Measure.Time(reps, warmup, Measure.HelloOnce);
+        (double ours, double hello) = Measure.TimeInterleaved(reps, warmup, () => Measure.OurNoOp(spawn), Measure.HelloOnce);
         string[] pyStart = PyCells(py, r => r.GetProperty("start_join_ms"), v => Ms(v.GetDouble()));
         double? py311Spawn = PyValue(py, 0, "spawn", r => r.GetProperty("start_join_ms"), v => v.GetDouble());
         double forkServer = ForkServerNoOp(reps, warmup);

@@ -44,12 +44,37 @@ internal static class Measure
         var times = new List<double>(reps);
         for (int i = 0; i < warmup + reps; i++)
         {
-            long t0 = Stopwatch.GetTimestamp();
-            once();
-            double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            double ms = TimeOnce(once);
             if (i >= warmup) times.Add(ms);
         }
         return Median(times);
+    }
+
+    /// <summary>
+    /// Medians (ms) of two operations timed in alternation, ABBA…, so that both see the same
+    /// machine: timed in two blocks, a drift between the blocks went straight into their ratio
+    /// (the spawn/hello-world ratio read 1.16–1.34× in three runs in a row).
+    /// </summary>
+    public static (double A, double B) TimeInterleaved(int reps, int warmup, Action a, Action b)
+    {
+        var timesA = new List<double>(reps);
+        var timesB = new List<double>(reps);
+        for (int i = 0; i < warmup + reps; i++)
+        {
+            bool aFirst = i % 2 == 0;
+            double first = TimeOnce(aFirst ? a : b), second = TimeOnce(aFirst ? b : a);
+            if (i < warmup) continue;
+            timesA.Add(aFirst ? first : second);
+            timesB.Add(aFirst ? second : first);
+        }
+        return (Median(timesA), Median(timesB));
+    }
+
+    private static double TimeOnce(Action once)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        once();
+        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
     }
 
     /// <summary>start→join of a no-op child with our spawn.</summary>
