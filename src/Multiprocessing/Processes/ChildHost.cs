@@ -58,7 +58,7 @@ internal static class ChildHost
     /// <summary>The launch facts of a child started through the app's own executable; grandchildren must not see them.</summary>
     private static ChildStart? TakeFromEnvironment()
     {
-        if (ParseDescriptor(Environment.GetEnvironmentVariable(ChildLaunch.ChannelVariable)) is not { } fd) return null;
+        if (ChildLaunch.ParseDescriptor(Environment.GetEnvironmentVariable(ChildLaunch.ChannelVariable)) is not { } fd) return null;
         // Grandchildren must not see these: they would take our channel for theirs.
         Environment.SetEnvironmentVariable(ChildLaunch.ChannelVariable, null);
         Environment.SetEnvironmentVariable(ChildLaunch.StartupHooksVariable, null);
@@ -66,7 +66,7 @@ internal static class ChildHost
         Environment.SetEnvironmentVariable(ChildLaunch.DescriptorsVariable, null);
         bool spare = Environment.GetEnvironmentVariable(ChildLaunch.SpareVariable) is not null;
         Environment.SetEnvironmentVariable(ChildLaunch.SpareVariable, null);
-        return new ChildStart(fd, list is null ? [] : ParseDescriptorList(list), spare);
+        return new ChildStart(fd, list is null ? [] : ChildLaunch.ParseDescriptorList(list), spare);
     }
 
     private static int Run(ChildStart start)
@@ -214,40 +214,5 @@ internal static class ChildHost
         })
         { IsBackground = true, Name = "Multiprocessing parent-death watch" };
         watcher.Start();
-    }
-
-    /// <summary>
-    /// A descriptor number from the environment or /proc: digits only. Not int.TryParse, whose
-    /// culture lookup (even the invariant culture's) loads ICU.
-    /// </summary>
-    internal static int? ParseDescriptor(string? text)
-    {
-        if (string.IsNullOrEmpty(text) || text.Length > 9) return null;
-        int value = 0;
-        foreach (char c in text)
-        {
-            if (c is < '0' or > '9') return null;
-            value = value * 10 + (c - '0');
-        }
-        return value;
-    }
-
-    /// <summary>A comma-separated list of descriptors above stdio (no string.Split: the child's cold start pays for every helper it touches).</summary>
-    internal static int[] ParseDescriptorList(string list)
-    {
-        int count = 1;
-        foreach (char c in list) if (c == ',') count++;
-        int[] fds = new int[count];
-        int n = 0, start = 0;
-        for (int i = 0; i <= list.Length; i++)
-        {
-            if (i < list.Length && list[i] != ',') continue;
-            if (ParseDescriptor(list[start..i]) is { } fd && fd > 2) fds[n++] = fd;
-            start = i + 1;
-        }
-        if (n == fds.Length) return fds;
-        int[] valid = new int[n];
-        Array.Copy(fds, valid, n);
-        return valid;
     }
 }

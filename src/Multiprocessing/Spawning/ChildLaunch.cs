@@ -80,12 +80,50 @@ internal static class ChildLaunch
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
-            if (a == ChannelArgument && i + 1 < args.Length) channel = ChildHost.ParseDescriptor(args[++i]);
-            else if (a == DescriptorsArgument && i + 1 < args.Length) descriptors = ChildHost.ParseDescriptorList(args[++i]);
+            if (a == ChannelArgument && i + 1 < args.Length) channel = ParseDescriptor(args[++i]);
+            else if (a == DescriptorsArgument && i + 1 < args.Length) descriptors = ParseDescriptorList(args[++i]);
             else if (a == SpareArgument) spare = true;
             else return null; // not a command line this library wrote
         }
         return channel is { } fd ? new ChildStart(fd, descriptors, spare) : null;
+    }
+
+    /// <summary>
+    /// A descriptor number from a command line, the environment or /proc: digits only. Not
+    /// int.TryParse, whose culture lookup (even the invariant culture's) loads ICU.
+    /// </summary>
+    internal static int? ParseDescriptor(string? text)
+    {
+        if (string.IsNullOrEmpty(text) || text.Length > 9) return null;
+        int value = 0;
+        foreach (char c in text)
+        {
+            if (c is < '0' or > '9') return null;
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    /// <summary>
+    /// A comma-separated list of descriptors above stdio, as <see cref="Resolve"/> writes it (no
+    /// string.Split: the child's cold start pays for every helper it touches).
+    /// </summary>
+    internal static int[] ParseDescriptorList(string list)
+    {
+        int count = 1;
+        foreach (char c in list) if (c == ',') count++;
+        int[] fds = new int[count];
+        int n = 0, start = 0;
+        for (int i = 0; i <= list.Length; i++)
+        {
+            if (i < list.Length && list[i] != ',') continue;
+            if (ParseDescriptor(list[start..i]) is { } fd && fd > 2) fds[n++] = fd;
+            start = i + 1;
+        }
+        if (n == fds.Length) return fds;
+        int[] valid = new int[n];
+        Array.Copy(fds, valid, n);
+        return valid;
     }
 
     private static string MuxerName => OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";

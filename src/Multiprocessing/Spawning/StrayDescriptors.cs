@@ -41,7 +41,7 @@ internal static class StrayDescriptors
         var fds = new List<int>();
         foreach (string entry in Directory.EnumerateFileSystemEntries(dir))
         {
-            if (ChildHost.ParseDescriptor(Path.GetFileName(entry)) is { } fd && fd > 2) fds.Add(fd);
+            if (ChildLaunch.ParseDescriptor(Path.GetFileName(entry)) is { } fd && fd > 2) fds.Add(fd);
         }
         foreach (int fd in fds) CloseIfStray(fd, channel, passed);
     }

@@ -95,6 +95,15 @@ public class ChildLaunchTests
     public void Arguments_that_name_no_channel_are_not_a_child(string commandLine) =>
         Assert.Null(ChildLaunch.ParseArguments(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
 
+    [Theory]
+    [InlineData("", new int[0])]
+    [InlineData("7", new[] { 7 })]
+    [InlineData("7,9,12", new[] { 7, 9, 12 })]
+    [InlineData("0,1,2,5", new[] { 5 })]          // stdio is never taken
+    [InlineData("5,,x,-3,1234567890,8", new[] { 5, 8 })] // junk is skipped, not a crash
+    public void Passed_descriptors_are_parsed_digit_by_digit(string list, int[] expected) =>
+        Assert.Equal(expected, ChildLaunch.ParseDescriptorList(list));
+
     [Fact]
     public void A_framework_dependent_apphost_finds_the_muxer_from_the_runtime_directory()
     {

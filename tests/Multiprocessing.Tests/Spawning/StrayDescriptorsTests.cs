@@ -5,8 +5,8 @@ using Xunit;
 namespace Multiprocessing.Tests.Spawning;
 
 /// <summary>
-/// The pieces of the child's close_fds (the whole is checklist item 75): the descriptor table's
-/// size that bounds its probe, and the list of descriptors passed on purpose.
+/// A piece of the child's close_fds (the whole is checklist item 75): the descriptor table's
+/// size that bounds its probe.
 /// </summary>
 public class StrayDescriptorsTests
 {
@@ -30,13 +30,4 @@ public class StrayDescriptorsTests
     [InlineData("FDSize:\t64\n", null)]                   // the first line is Name:, never FDSize:
     public void The_table_size_is_read_from_status_text(string text, int? expected) =>
         Assert.Equal(expected, StrayDescriptors.ParseTableSize(Encoding.ASCII.GetBytes(text)));
-
-    [Theory]
-    [InlineData("", new int[0])]
-    [InlineData("7", new[] { 7 })]
-    [InlineData("7,9,12", new[] { 7, 9, 12 })]
-    [InlineData("0,1,2,5", new[] { 5 })]          // stdio is never taken
-    [InlineData("5,,x,-3,1234567890,8", new[] { 5, 8 })] // junk is skipped, not a crash
-    public void Passed_descriptors_are_parsed_digit_by_digit(string list, int[] expected) =>
-        Assert.Equal(expected, ChildHost.ParseDescriptorList(list));
 }
