@@ -149,7 +149,7 @@ internal sealed class ObjectWriter
             WriteVarUInt(type.IsSZArray ? 0u : (ulong)type.GetArrayRank());
             return;
         }
-        _types ??= [];
+        _types ??= new(ReferenceEqualityComparer.Instance); // by reference, as SyncCache explains
         if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)(WellKnownTypes.FirstSessionCode + index)); return; }
         if (type.IsGenericParameter || type.ContainsGenericParameters && !type.IsGenericTypeDefinition || type.HasElementType || type.FullName is null)
             throw Refuse(type, "it is an open generic type, a pointer or a by-reference type");

@@ -107,9 +107,10 @@ internal static class WellKnownTypes
         internal static readonly Dictionary<Type, int> Generic = Index(GenericCount, WellKnownTypes.Generic);
 
         // A plain loop and Dictionary: LINQ and frozen collections cost more to load than they save.
+        // Keyed by reference, like the serializer's other Type-keyed tables (SyncCache).
         private static Dictionary<Type, int> Index(int count, Func<int, Type?> type)
         {
-            var index = new Dictionary<Type, int>(count);
+            var index = new Dictionary<Type, int>(count, ReferenceEqualityComparer.Instance);
             for (int i = 0; i < count; i++) index[type(i)!] = i;
             return index;
         }
