@@ -13,7 +13,7 @@ namespace Multiprocessing;
 /// </summary>
 internal static class ChildHost
 {
-    private static FileStream? s_stream;
+    private static DescriptorStream? s_stream;
     private static readonly Lock s_writeLock = new();
     private static PosixSignalRegistration? s_sigint;
     private static bool s_bootstrapping;
@@ -79,10 +79,11 @@ internal static class ChildHost
         // pipes open meanwhile) and can afford to find its table size itself; a spawned child
         // waits for the bound its parent sends with the payload, before any of the payload runs.
         if (spare) StrayDescriptors.CloseInChild(fd, inherited, StrayDescriptors.TableSize() ?? 0);
-        // A plain file stream, not a Socket: creating a Socket starts the networking EventSource,
-        // whose setup loads ICU (~30 ms of CPU). A child that never needs sockets or culture data
-        // boots like a hello-world; ParentProcess makes its Socket only when asked about the parent.
-        var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite, bufferSize: 0);
+        // Plain reads and writes on the descriptor, not a Socket: creating a Socket starts the
+        // networking EventSource, whose setup loads ICU (~30 ms of CPU). A child that never needs
+        // sockets or culture data boots like a hello-world; ParentProcess makes its Socket only
+        // when asked about the parent.
+        var stream = new DescriptorStream(fd);
         s_stream = stream;
         PrepareProcessState();
 

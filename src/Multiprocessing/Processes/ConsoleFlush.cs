@@ -23,7 +23,10 @@ internal static class ConsoleFlush
         s_consoleLoaded = false;
         AppDomain.CurrentDomain.AssemblyLoad += (_, e) =>
         {
-            if (!s_consoleLoaded && e.LoadedAssembly.ManifestModule.Name == "System.Console.dll") s_consoleLoaded = true;
+            // By display name, which the serializer's type lookup reads (and the runtime caches)
+            // anyway: the module's file name cost each load a path lookup and Path's static setup.
+            if (!s_consoleLoaded && e.LoadedAssembly.FullName is { } name && name.StartsWith("System.Console,", StringComparison.Ordinal))
+                s_consoleLoaded = true;
         };
     }
 

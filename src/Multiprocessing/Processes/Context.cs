@@ -13,9 +13,22 @@ namespace Multiprocessing;
 public static class Context
 {
     private static readonly Lock s_lock = new();
-    private static readonly ProcessContext s_spawn = new(new SpawnStartMethod(() => HostInfo.Current(Process.FreezeSupportCalled)), "SpawnProcess");
-    private static readonly ProcessContext s_forkServer = new(new ForkServerStartMethod(() => HostInfo.Current(Process.FreezeSupportCalled)), "ForkServerProcess");
     private static ProcessContext? s_actual;
+
+    // One holder per method, made on first use: a spawned child forces its own method, and
+    // making the other's start method too (a forkserver's spare list) cost it a dozen type loads.
+    private static ProcessContext SpawnContext => SpawnHolder.Instance;
+    private static ProcessContext ForkServerContext => ForkServerHolder.Instance;
+
+    private static class SpawnHolder
+    {
+        internal static readonly ProcessContext Instance = new(new SpawnStartMethod(() => HostInfo.Current(Process.FreezeSupportCalled)), "SpawnProcess");
+    }
+
+    private static class ForkServerHolder
+    {
+        internal static readonly ProcessContext Instance = new(new ForkServerStartMethod(() => HostInfo.Current(Process.FreezeSupportCalled)), "ForkServerProcess");
+    }
 
     /// <summary>The context for <paramref name="method"/>, or the default context when null.</summary>
     /// <exception cref="ArgumentException"><c>cannot find context for 'bogus'</c>.</exception>
@@ -24,8 +37,8 @@ public static class Context
         if (method is null) return Default;
         return method switch
         {
-            "spawn" => s_spawn,
-            "forkserver" => s_forkServer,
+            "spawn" => SpawnContext,
+            "forkserver" => ForkServerContext,
             _ => throw new ArgumentException($"cannot find context for {PyRepr.Str(method)}"), // no paramName: Message stays CPython's exact text
         };
     }
@@ -47,7 +60,7 @@ public static class Context
     {
         lock (s_lock)
         {
-            s_actual ??= s_spawn;
+            s_actual ??= SpawnContext;
             return s_actual.StartMethod;
         }
     }
@@ -59,7 +72,7 @@ public static class Context
     {
         get
         {
-            lock (s_lock) return s_actual ?? s_spawn;
+            lock (s_lock) return s_actual ?? SpawnContext;
         }
     }
 

@@ -3,7 +3,12 @@ namespace Multiprocessing;
 public partial class Process
 {
     private static readonly Lock s_registry = new();
-    private static readonly HashSet<Process> s_children = [];
+    /// <summary>
+    /// Made by the first Start(): a child that starts none never builds the set (its exact
+    /// generic type and its default comparer, made by reflection, cost a spawned child a dozen
+    /// type loads before its target). By reference: a Process is its own identity.
+    /// </summary>
+    private static HashSet<Process>? s_children;
     private static Process? s_current;
     private static ParentProcess? s_parent;
     private static int s_counter;
@@ -27,7 +32,7 @@ public partial class Process
     {
         Cleanup();
         // A plain copy: a collection expression here pulls System.Linq into every child's exit path.
-        lock (s_registry) return new List<Process>(s_children);
+        lock (s_registry) return s_children is null ? Array.Empty<Process>() : new List<Process>(s_children);
     }
 
     internal static bool FreezeSupportCalled { get; private set; }
@@ -46,17 +51,17 @@ public partial class Process
 
     private static void Cleanup()
     {
-        lock (s_registry) s_children.RemoveWhere(p => p._handle is not { Exited.IsCompleted: false });
+        lock (s_registry) s_children?.RemoveWhere(p => p._handle is not { Exited.IsCompleted: false });
     }
 
     private static void AddChild(Process p)
     {
-        lock (s_registry) s_children.Add(p);
+        lock (s_registry) (s_children ??= new HashSet<Process>(ReferenceEqualityComparer.Instance)).Add(p);
     }
 
     private static void RemoveChild(Process p)
     {
-        lock (s_registry) s_children.Remove(p);
+        lock (s_registry) s_children?.Remove(p);
     }
 
     /// <summary>
@@ -67,7 +72,7 @@ public partial class Process
     {
         lock (s_registry)
         {
-            if (s_children.Count == 0) return;
+            if (s_children is not { Count: > 0 }) return;
         }
         StopAndJoinChildren();
     }

@@ -6,16 +6,7 @@ namespace Multiprocessing;
 /// <summary>The serializer every process-level value goes through, with the codecs this layer owns.</summary>
 internal static class ProcessSerialization
 {
-    internal static readonly BinarySerializer Serializer = Create();
-
-    private static BinarySerializer Create()
-    {
-        var s = new BinarySerializer();
-        s.Register(new AuthenticationKeyCodec());
-        s.Register(new ProcessCodec());
-        s.Register(new Connections.ConnectionCodec());
-        return s;
-    }
+    internal static readonly BinarySerializer Serializer = new(new AuthenticationKeyCodec(), new ProcessCodec(), new Connections.ConnectionCodec());
 
     /// <summary>CPython <c>AuthenticationString.__reduce__</c>: only as part of a process start.</summary>
     private sealed class AuthenticationKeyCodec : TypeCodec

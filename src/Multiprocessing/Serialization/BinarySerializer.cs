@@ -9,20 +9,13 @@ internal sealed class BinarySerializer : ISerializer
 {
     /// <summary>2: well-known type codes and raw primitive arrays; 3: types built from parts, never an assembly-qualified name.</summary>
     internal const byte FormatVersion = 3;
-    private readonly List<TypeCodec> _codecs = [];
+    private readonly TypeCodec[] _codecs;
 
-    public void Register(TypeCodec codec)
-    {
-        lock (_codecs)
-        {
-            if (!_codecs.Exists(c => c.Id == codec.Id)) _codecs.Add(codec);
-        }
-    }
-
-    private TypeCodec[] Codecs()
-    {
-        lock (_codecs) return [.. _codecs];
-    }
+    /// <summary>
+    /// A fixed set, given once: a list filled under a lock (a predicate, a monitor, a copy per
+    /// call) cost a spawned child two dozen type loads and method fix-ups before its target.
+    /// </summary>
+    public BinarySerializer(params TypeCodec[] codecs) => _codecs = codecs;
 
     public byte[] Serialize(object? value, SerializationPurpose purpose = SerializationPurpose.Message) =>
         Serialize(purpose, w => w.WriteValue(value));
@@ -38,10 +31,9 @@ internal sealed class BinarySerializer : ISerializer
     public (byte[] Data, IReadOnlyList<int> Descriptors) SerializeWithDescriptors(SerializationPurpose purpose, Action<ObjectWriter> write)
     {
         ClosureAnalyzer? analyzer = null;
-        TypeCodec[] codecs = Codecs();
         for (int attempt = 0; ; attempt++)
         {
-            var writer = new ObjectWriter(codecs, purpose, analyzer);
+            var writer = new ObjectWriter(_codecs, purpose, analyzer);
             writer.WriteByte(FormatVersion);
             write(writer);
             if (!writer.NeedsRetry || attempt >= 8) return (writer.ToArray(), writer.InheritedDescriptors);
@@ -58,7 +50,7 @@ internal sealed class BinarySerializer : ISerializer
     {
         if (data.Length == 0 || data[0] != FormatVersion)
             throw new InvalidDataException($"payload format version {(data.Length == 0 ? "(empty)" : data[0].ToString())} is not {FormatVersion}");
-        var reader = new ObjectReader(data, Codecs()) { InheritedDescriptors = inheritedDescriptors };
+        var reader = new ObjectReader(data, _codecs) { InheritedDescriptors = inheritedDescriptors };
         reader.ReadByte();
         T result;
         try

@@ -16,9 +16,9 @@ internal sealed class ObjectReader
     private int _pos;
     private readonly List<Type> _types = [];
     private readonly List<object> _refs = [];
-    private readonly IReadOnlyList<TypeCodec> _codecs;
+    private readonly TypeCodec[] _codecs;
 
-    internal ObjectReader(byte[] data, IReadOnlyList<TypeCodec> codecs)
+    internal ObjectReader(byte[] data, TypeCodec[] codecs)
     {
         _data = data;
         _codecs = codecs;
@@ -145,9 +145,14 @@ internal sealed class ObjectReader
     /// <summary>
     /// Constructed generics already made (MakeGenericType validates and looks up on every call),
     /// keyed by the definition followed by the arguments. An explicit comparer, like the caches
-    /// keyed by Type: the default one for a key type is made by reflection on first use.
+    /// keyed by Type: the default one for a key type is made by reflection on first use. In a
+    /// holder of its own, like the field cache: a cache made in this class's static constructor
+    /// is made by every child, and each cache type is a dozen type loads before its target.
     /// </summary>
-    private static readonly SyncCache<Type[], Type> s_generics = new(TypeSequenceComparer.Instance);
+    private static class Generics
+    {
+        internal static readonly SyncCache<Type[], Type> Cache = new(TypeSequenceComparer.Instance);
+    }
 
     /// <summary>Type arrays compared element by element (by reference: a runtime type is one object per type).</summary>
     private sealed class TypeSequenceComparer : IEqualityComparer<Type[]>
@@ -178,7 +183,7 @@ internal sealed class ObjectReader
         Type[] parts = new Type[1 + definition.GetGenericArguments().Length];
         parts[0] = definition;
         for (int i = 1; i < parts.Length; i++) parts[i] = ReadType(depth + 1);
-        return s_generics.GetOrAdd(parts, static key => CloseGeneric(key[0], key[1..]));
+        return Generics.Cache.GetOrAdd(parts, static key => CloseGeneric(key[0], key[1..]));
     }
 
     private static Type CloseGeneric(Type definition, Type[] arguments)
@@ -411,10 +416,13 @@ internal sealed class ObjectReader
     }
 
     /// <summary>Fields already found by type, then written name: the read-side twin of <see cref="TypeRules.FieldsOf"/>'s cache.</summary>
-    private static readonly SyncCache<Type, SyncCache<string, FieldInfo>> s_fields = new(ReferenceEqualityComparer.Instance);
+    private static class Fields
+    {
+        internal static readonly SyncCache<Type, SyncCache<string, FieldInfo>> Cache = new(ReferenceEqualityComparer.Instance);
+    }
 
     private static FieldInfo FindField(Type type, string name) =>
-        s_fields.GetOrAdd(type, static _ => new(StringComparer.Ordinal)).GetOrAdd(name, n => LookUpField(type, n));
+        Fields.Cache.GetOrAdd(type, static _ => new(StringComparer.Ordinal)).GetOrAdd(name, n => LookUpField(type, n));
 
     private static FieldInfo LookUpField(Type type, string name)
     {

@@ -22,11 +22,11 @@ internal sealed class ObjectWriter
     // Formatted only if a refusal needs the path: building "[3]" or "[key]" per element cost more than writing it.
     private PathSegment[] _path = new PathSegment[8];
     private int _depth;
-    private readonly IReadOnlyList<TypeCodec> _codecs;
+    private readonly TypeCodec[] _codecs;
     private HashSet<Type>? _writtenClosureTypes;
     private ClosureAnalyzer? _analyzer;
 
-    internal ObjectWriter(IReadOnlyList<TypeCodec> codecs, SerializationPurpose purpose, ClosureAnalyzer? analyzer)
+    internal ObjectWriter(TypeCodec[] codecs, SerializationPurpose purpose, ClosureAnalyzer? analyzer)
     {
         _codecs = codecs;
         Purpose = purpose;

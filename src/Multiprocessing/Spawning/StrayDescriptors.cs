@@ -10,15 +10,16 @@ namespace Multiprocessing.Spawning;
 /// thread of the parent in the meantime slips through. The runtime opens its own descriptors
 /// with close-on-exec, so the inheritable ones are the strays.
 /// <para>
-/// Linux: each slot of the descriptor table below its size is asked with <c>fcntl</c>. The
-/// parent reads its table size (<c>FDSize</c> in <c>/proc/self/status</c>, 64–256 in a typical
-/// app) after the fork and sends it with the payload: the child's table is a copy of the
-/// parent's at the fork, and a table never shrinks. Measured in a cold child: enumerating
-/// <c>/proc/self/fd</c> cost ~7 ms (first use of directory enumeration, a <c>stat</c> per
-/// entry), opening <c>/proc/self/status</c> itself ~5–9 ms (first use of <c>File.OpenHandle</c>),
-/// the probe of 256 slots ~0.4 ms. A listing made by the parent before the fork raced with its
-/// other threads. A forkserver spare reads its own table size while idle. With a huge table, or
-/// without <c>/proc</c> (no size), the open descriptors are enumerated.
+/// Linux: the slots of the descriptor table below its size are probed with <c>poll</c> (one call
+/// per 256 slots), and each open one is asked with <c>fcntl</c>. The parent reads its table size
+/// (<c>FDSize</c> in <c>/proc/self/status</c>, 64–256 in a typical app) after the fork and sends
+/// it with the payload: the child's table is a copy of the parent's at the fork, and a table
+/// never shrinks. Measured in a cold child: enumerating <c>/proc/self/fd</c> cost ~7 ms (first
+/// use of directory enumeration, a <c>stat</c> per entry), opening <c>/proc/self/status</c>
+/// itself ~5–9 ms (first use of <c>File.OpenHandle</c>), an <c>fcntl</c> per slot of 256 ~0.4 ms.
+/// A listing made by the parent before the fork raced with its other threads. A forkserver spare
+/// reads its own table size while idle. With a huge table, or without <c>/proc</c> (no size),
+/// the open descriptors are enumerated.
 /// </para>
 /// </summary>
 internal static class StrayDescriptors
@@ -33,9 +34,22 @@ internal static class StrayDescriptors
     {
         if (tableSize > 0 && tableSize <= MaxSlotsToProbe)
         {
-            for (int fd = 3; fd < tableSize; fd++) CloseIfStray(fd, channel, passed);
+            Span<bool> open = stackalloc bool[Math.Max(0, tableSize - 3)];
+            bool known = Libc.ProbeOpen(3, open);
+            for (int i = 0; i < open.Length; i++)
+            {
+                if (open[i] || !known) CloseIfStray(3 + i, channel, passed);
+            }
             return;
         }
+        CloseListed(channel, passed);
+    }
+
+    // Apart and not inlined: a ReadyToRun method resolves the types it names on first entry, and
+    // the listing's (a List, the directory enumeration) are a facade load in every child.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void CloseListed(int channel, int[] passed)
+    {
         string dir = OperatingSystem.IsLinux() ? "/proc/self/fd" : "/dev/fd";
         if (!Directory.Exists(dir)) return;
         var fds = new List<int>();
