@@ -31,3 +31,31 @@ public class StrayDescriptorsTests
     public void The_table_size_is_read_from_status_text(string text, int? expected) =>
         Assert.Equal(expected, StrayDescriptors.ParseTableSize(Encoding.ASCII.GetBytes(text)));
 }
+
+/// <summary>The poll(2) probe that finds a child's open descriptors in one call per 256 numbers.</summary>
+public class DescriptorProbeTests
+{
+    [Fact]
+    public void The_probe_sees_stdio_and_a_descriptor_just_opened()
+    {
+        // Only open ones are asserted: tests run in parallel, so a number closed here may be
+        // reused by another thread at once (closed numbers are the next test's).
+        using var handle = File.OpenHandle("/dev/null");
+        int fd = (int)handle.DangerousGetHandle();
+        Span<bool> open = stackalloc bool[fd + 1];
+        Assert.True(Multiprocessing.Interop.Libc.ProbeOpen(0, open));
+        Assert.True(open[0] && open[1] && open[2], "stdio is open");
+        Assert.True(open[fd], $"fd {fd} was just opened");
+    }
+
+    [Fact]
+    public void Numbers_past_a_chunk_are_probed_too_and_unused_high_numbers_are_closed()
+    {
+        // 300 numbers from 100000: two chunks (256 + 44), none of them an open descriptor (the limit
+        // on descriptors here is far below), so every one reports closed.
+        Span<bool> open = stackalloc bool[300];
+        open.Fill(true);
+        Assert.True(Multiprocessing.Interop.Libc.ProbeOpen(100_000, open));
+        Assert.DoesNotContain(true, open.ToArray());
+    }
+}

@@ -1,0 +1,56 @@
+using Multiprocessing.Interop;
+using Multiprocessing.Wire;
+using Xunit;
+
+namespace Multiprocessing.Tests.Wire;
+
+/// <summary>The child host's channel stream: plain read(2) and write(2) on a descriptor it owns.</summary>
+public class DescriptorStreamTests
+{
+    [Fact]
+    public void Frames_cross_a_socket_pair_and_the_peer_closing_is_a_clean_end()
+    {
+        (int a, int b) = Libc.CreateSocketPair();
+        using var left = new DescriptorStream(a);
+        var right = new DescriptorStream(b);
+        try
+        {
+            byte[] big = new byte[200_000]; // past one write's worth of socket buffer: written in parts, read in parts
+            new Random(5).NextBytes(big);
+            var writer = Task.Run(() => { Framing.Write(right, "hello"u8); Framing.Write(right, big); });
+            Assert.Equal("hello"u8.ToArray(), Framing.Read(left));
+            Assert.Equal(big, Framing.Read(left));
+            Assert.True(writer.Wait(TimeSpan.FromSeconds(60)));
+            right.Dispose();
+            Assert.Null(Framing.Read(left));
+        }
+        finally
+        {
+            right.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Disposing_twice_is_safe_and_use_after_dispose_is_refused()
+    {
+        (int a, int b) = Libc.CreateSocketPair();
+        using var other = new DescriptorStream(b);
+        var s = new DescriptorStream(a);
+        Assert.True(s.CanRead && s.CanWrite && !s.CanSeek);
+        s.Dispose();
+        s.Dispose();
+        Assert.False(s.CanRead);
+        Assert.Throws<ObjectDisposedException>(() => s.Read(new byte[1], 0, 1));
+        Assert.Throws<ObjectDisposedException>(() => s.Write(new byte[1], 0, 1));
+        Assert.Throws<NotSupportedException>(() => s.Length);
+    }
+
+    [Fact]
+    public void Writing_to_a_closed_peer_is_an_IOException_not_a_signal()
+    {
+        (int a, int b) = Libc.CreateSocketPair();
+        using var s = new DescriptorStream(a);
+        new DescriptorStream(b).Dispose();
+        Assert.Throws<IOException>(() => s.Write(new byte[16]));
+    }
+}
