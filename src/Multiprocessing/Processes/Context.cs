@@ -12,7 +12,7 @@ namespace Multiprocessing;
 /// </code></example>
 public static class Context
 {
-    private static readonly Lock s_lock = new();
+    private static Lock? s_lock;
     private static ProcessContext? s_actual;
 
     // One holder per method, made on first use: a spawned child forces its own method, and
@@ -47,7 +47,7 @@ public static class Context
     /// <exception cref="InvalidOperationException"><c>context has already been set</c>.</exception>
     public static void SetStartMethod(string? method, bool force = false)
     {
-        lock (s_lock)
+        lock (LazyLock.Get(ref s_lock))
         {
             if (s_actual is not null && !force) throw new InvalidOperationException("context has already been set");
             if (method is null && force) { s_actual = null; return; }
@@ -58,7 +58,7 @@ public static class Context
     /// <summary>The default start method (fixing it to "spawn" if none was set, as CPython does).</summary>
     public static string GetStartMethod()
     {
-        lock (s_lock)
+        lock (LazyLock.Get(ref s_lock))
         {
             s_actual ??= SpawnContext;
             return s_actual.StartMethod;
@@ -72,13 +72,14 @@ public static class Context
     {
         get
         {
-            lock (s_lock) return s_actual ?? SpawnContext;
+            lock (LazyLock.Get(ref s_lock)) return s_actual ?? SpawnContext;
         }
     }
 
     /// <summary>In a child: grandchildren use the method that started this process (CPython <c>_force_start_method</c>).</summary>
     internal static void Force(string method)
     {
-        lock (s_lock) s_actual = Get(method);
+        // No lock: the child host calls this once, before any of the target's code runs (LazyLock).
+        Volatile.Write(ref s_actual, Get(method));
     }
 }

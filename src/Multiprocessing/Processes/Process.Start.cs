@@ -15,7 +15,7 @@ public partial class Process
     /// <c>daemonic processes are not allowed to have children</c>.</exception>
     public void Start()
     {
-        lock (_sync)
+        lock (LazyLock.Get(ref _sync))
         {
             CheckClosed();
             if (_handle is not null) throw new InvalidOperationException("cannot start a process twice");
@@ -52,7 +52,6 @@ public partial class Process
     /// <summary>Fields the child host sets on the rebuilt object (no constructor runs there, as with pickle).</summary>
     internal void InitializeInChild(ProcessPayload.Header header, Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
     {
-        _sync = new Lock();
         _name = header.Name;
         _identity = header.Identity;
         _authKey = new AuthenticationKey(header.AuthKey);

@@ -2,7 +2,7 @@ namespace Multiprocessing;
 
 public partial class Process
 {
-    private static readonly Lock s_registry = new();
+    private static Lock? s_registry;
     /// <summary>
     /// Made by the first Start(): a child that starts none never builds the set (its exact
     /// generic type and its default comparer, made by reflection, cost a spawned child a dozen
@@ -20,7 +20,7 @@ public partial class Process
         get
         {
             if (s_current is { } c) return c;
-            lock (s_registry) return s_current ??= new MainProcess();
+            lock (LazyLock.Get(ref s_registry)) return s_current ??= new MainProcess();
         }
     }
 
@@ -32,7 +32,7 @@ public partial class Process
     {
         Cleanup();
         // A plain copy: a collection expression here pulls System.Linq into every child's exit path.
-        lock (s_registry) return s_children is null ? Array.Empty<Process>() : new List<Process>(s_children);
+        lock (LazyLock.Get(ref s_registry)) return s_children is null ? Array.Empty<Process>() : new List<Process>(s_children);
     }
 
     internal static bool FreezeSupportCalled { get; private set; }
@@ -51,17 +51,17 @@ public partial class Process
 
     private static void Cleanup()
     {
-        lock (s_registry) s_children?.RemoveWhere(p => p._handle is not { Exited.IsCompleted: false });
+        lock (LazyLock.Get(ref s_registry)) s_children?.RemoveWhere(p => p._handle is not { Exited.IsCompleted: false });
     }
 
     private static void AddChild(Process p)
     {
-        lock (s_registry) (s_children ??= new HashSet<Process>(ReferenceEqualityComparer.Instance)).Add(p);
+        lock (LazyLock.Get(ref s_registry)) (s_children ??= new HashSet<Process>(ReferenceEqualityComparer.Instance)).Add(p);
     }
 
     private static void RemoveChild(Process p)
     {
-        lock (s_registry) s_children?.Remove(p);
+        lock (LazyLock.Get(ref s_registry)) s_children?.Remove(p);
     }
 
     /// <summary>
@@ -70,7 +70,8 @@ public partial class Process
     /// </summary>
     internal static void RunExitFunction()
     {
-        lock (s_registry)
+        if (Volatile.Read(ref s_children) is null) return; // never started one: no lock to make (LazyLock)
+        lock (LazyLock.Get(ref s_registry))
         {
             if (s_children is not { Count: > 0 }) return;
         }
@@ -102,11 +103,9 @@ public partial class Process
     internal static void BecomeChild(Process self, ParentProcess parent)
     {
         Interlocked.Exchange(ref s_exitFunctionRegistered, 1); // the child host runs the exit function itself, before its exit frame
-        lock (s_registry)
-        {
-            s_current = self;
-            s_parent = parent;
-        }
+        // No lock: the child host calls this once, before any of the target's code runs (LazyLock).
+        Volatile.Write(ref s_parent, parent);
+        Volatile.Write(ref s_current, self);
     }
 
     /// <summary>The main process (CPython <c>_MainProcess</c>).</summary>

@@ -15,7 +15,7 @@ namespace Multiprocessing;
 /// </code></example>
 public partial class Process : IDisposable
 {
-    private Lock _sync = new();
+    private Lock? _sync;
     private Delegate? _target;
     private object?[] _args = [];
     private IReadOnlyDictionary<string, object?> _kwargs = EmptyKwargs;
@@ -175,7 +175,7 @@ public partial class Process : IDisposable
     {
         get
         {
-            lock (_sync)
+            lock (LazyLock.Get(ref _sync))
             {
                 if (!_exceptionDecoded && _handle is { Exited.IsCompleted: true, ExceptionData: { } data })
                 {
@@ -283,7 +283,7 @@ public partial class Process : IDisposable
     public void Close()
     {
         if (IsCurrent && _handle is null) return;
-        lock (_sync)
+        lock (LazyLock.Get(ref _sync))
         {
             if (_handle is { } h)
             {
