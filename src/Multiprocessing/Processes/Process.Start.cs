@@ -50,7 +50,7 @@ public partial class Process
     private Process(Uninitialized _) { }
 
     /// <summary>Fields the child host sets on the rebuilt object (no constructor runs there, as with pickle).</summary>
-    internal void InitializeInChild(ProcessPayload.Header header, Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
+    internal void InitializeInChild(ProcessPayload.Header header, Delegate? target, object?[] args, IReadOnlyDictionary<string, object?>? kwargs)
     {
         _name = header.Name;
         _identity = header.Identity;
@@ -63,7 +63,7 @@ public partial class Process
         _context = Context.Get(header.StartMethod);
         _target = target;
         _args = args;
-        _kwargs = kwargs;
+        _kwargs = kwargs ?? EmptyKwargs;
     }
 
     internal ProcessPayload.Header CreateHeader() => new(

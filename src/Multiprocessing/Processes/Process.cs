@@ -34,7 +34,7 @@ public partial class Process : IDisposable
     private bool _exceptionDecoded;
     private bool _closed;
 
-    private static readonly IReadOnlyDictionary<string, object?> EmptyKwargs = new Dictionary<string, object?>();
+    private static IReadOnlyDictionary<string, object?> EmptyKwargs => NoKeywordArguments.Instance;
 
     /// <summary>
     /// CPython's <c>Process(target=None, name=None, args=(), kwargs={}, *, daemon=None)</c>. The
@@ -216,10 +216,18 @@ public partial class Process : IDisposable
             action();
             return;
         }
+        RunBound();
+    }
+
+    // Apart and not inlined: a ReadyToRun method resolves the types it names on first entry, and
+    // this half's (binding, tasks, value tasks) were a dozen type loads before every Action target.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void RunBound()
+    {
         object? result;
         try
         {
-            result = _target.DynamicInvoke(ArgumentBinder.Bind(_target, _args, _kwargs));
+            result = _target!.DynamicInvoke(ArgumentBinder.Bind(_target, _args, _kwargs));
         }
         catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
         {

@@ -70,6 +70,10 @@ internal static class ProcessPayload
     }
 
     internal static Process Decode(byte[] payload, IReadOnlyCollection<int> inheritedDescriptors) =>
+        PlainStart.TryDecode(payload) ?? DecodeGeneral(payload, inheritedDescriptors);
+
+    /// <summary>Any payload, with the serializer (<see cref="PlainStart"/> takes the common shape without it).</summary>
+    internal static Process DecodeGeneral(byte[] payload, IReadOnlyCollection<int> inheritedDescriptors) =>
         ProcessSerialization.Serializer.Deserialize(payload, r =>
         {
             var h = new Header(
@@ -88,7 +92,7 @@ internal static class ProcessPayload
             }
             var target = (Delegate?)r.ReadValue();
             var args = (object?[]?)r.ReadValue() ?? [];
-            var kwargs = (IReadOnlyDictionary<string, object?>?)r.ReadValue() ?? new Dictionary<string, object?>();
+            var kwargs = (IReadOnlyDictionary<string, object?>?)r.ReadValue();
             process.InitializeInChild(h, target, args, kwargs);
             return process;
         }, inheritedDescriptors);

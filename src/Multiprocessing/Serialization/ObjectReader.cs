@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace Multiprocessing.Serialization;
 
@@ -12,30 +11,22 @@ namespace Multiprocessing.Serialization;
 /// </summary>
 internal sealed class ObjectReader
 {
-    private readonly byte[] _data;
-    private int _pos;
+    private ByteCursor _in;
     private readonly List<Type> _types = [];
     private readonly List<object> _refs = [];
     private readonly TypeCodec[] _codecs;
 
     internal ObjectReader(byte[] data, TypeCodec[] codecs)
     {
-        _data = data;
+        _in = new ByteCursor(data);
         _codecs = codecs;
     }
 
-    public bool AtEnd => _pos == _data.Length;
+    public bool AtEnd => _in.AtEnd;
 
-    private ReadOnlySpan<byte> Take(int count)
-    {
-        if (count < 0 || count > _data.Length - _pos)
-            throw new InvalidDataException($"corrupt payload: {count} bytes wanted at offset {_pos}, {_data.Length - _pos} left");
-        var span = new ReadOnlySpan<byte>(_data, _pos, count);
-        _pos += count;
-        return span;
-    }
+    private ReadOnlySpan<byte> Take(int count) => _in.Take(count);
 
-    public byte ReadByte() => Take(1)[0];
+    public byte ReadByte() => _in.ReadByte();
 
     /// <summary>Reads a descriptor written by <see cref="ObjectWriter.WriteInheritedDescriptor"/>; it must be one this process inherited.</summary>
     public int ReadInheritedDescriptor()
@@ -48,63 +39,19 @@ internal sealed class ObjectReader
 
     /// <summary>The descriptors the parent passed at start (set by the child host).</summary>
     public IReadOnlyCollection<int>? InheritedDescriptors { get; init; }
-    // Little-endian by hand: BinaryPrimitives (the System.Memory facade) would be one more
-    // assembly for every child to load before its target runs.
-    public int ReadInt32Raw()
-    {
-        ReadOnlySpan<byte> b = Take(4);
-        return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24;
-    }
 
-    public long ReadInt64Raw() => (uint)ReadInt32Raw() | (long)ReadInt32Raw() << 32;
+    public int ReadInt32Raw() => _in.ReadInt32Raw();
 
-    public ulong ReadVarUInt()
-    {
-        ulong result = 0;
-        for (int shift = 0; shift < 64; shift += 7)
-        {
-            byte b = ReadByte();
-            result |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return result;
-        }
-        throw new InvalidDataException("corrupt payload: variable-length integer too long");
-    }
+    public long ReadInt64Raw() => _in.ReadInt64Raw();
+
+    public ulong ReadVarUInt() => _in.ReadVarUInt();
 
     /// <summary>A count that must fit in what is left (each item takes at least one byte).</summary>
-    public int ReadCount()
-    {
-        ulong n = ReadVarUInt();
-        if (n > (ulong)(_data.Length - _pos)) throw new InvalidDataException($"corrupt payload: count {n} exceeds the remaining {_data.Length - _pos} bytes");
-        return (int)n;
-    }
+    public int ReadCount() => _in.ReadCount();
 
-    public byte[] ReadRawBytes()
-    {
-        int n = ReadCount();
-        return Take(n).ToArray();
-    }
+    public byte[] ReadRawBytes() => _in.ReadRawBytes();
 
-    public string ReadStringRaw()
-    {
-        int n = ReadCount();
-        ReadOnlySpan<byte> bytes = Take(n);
-        return n <= 256 && AsciiString(bytes) is { } ascii ? ascii : Encoding.UTF8.GetString(bytes);
-    }
-
-    /// <summary>
-    /// The common short ASCII string (names, keys) copied by hand: the first
-    /// <c>Encoding.UTF8.GetString</c> in a process cost ~2.8 ms of a child's cold start here.
-    /// </summary>
-    private static string? AsciiString(ReadOnlySpan<byte> bytes)
-    {
-        Span<char> chars = stackalloc char[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            if (bytes[i] >= 0x80) return null;
-            chars[i] = (char)bytes[i];
-        }
-        return new string(chars);
-    }
+    public string ReadStringRaw() => _in.ReadStringRaw();
 
     /// <summary>Reads what <see cref="ObjectWriter.WriteType"/> wrote: a code, a named type, or a type built from parts.</summary>
     public Type ReadType() => ReadType(0);
@@ -200,54 +147,9 @@ internal sealed class ObjectReader
         string assembly = ReadStringRaw();
         string name = ReadStringRaw();
         int token = ReadInt32Raw();
-        Type type = s_resolved.GetOrAdd(assembly + "\n" + name, _ => Resolve(assembly, name, token));
+        Type type = s_resolved.GetOrAdd(assembly + "\n" + name, _ => TypeResolver.Resolve(assembly, name, token));
         _types.Add(type);
         return type;
-    }
-
-    /// <summary>
-    /// Finds the type by its assembly's simple name: a loaded assembly first, else the loader. No
-    /// version binding, which an assembly-qualified name would ask for: parent and child run
-    /// the same application, and the child's load context has one version of each assembly.
-    /// Then by metadata token, checked against the name: a lookup by name parses it, which
-    /// compiled a dozen generic search helpers in every child.
-    /// </summary>
-    private static Type Resolve(string assemblyName, string typeName, int token)
-    {
-        Assembly? assembly = null;
-        foreach (Assembly loaded in AppDomain.CurrentDomain.GetAssemblies())
-        {
-            string? full = loaded.FullName;
-            if (full is not null && full.Length > assemblyName.Length && full[assemblyName.Length] == ',' &&
-                full.StartsWith(assemblyName, StringComparison.Ordinal))
-            {
-                assembly = loaded;
-                break;
-            }
-        }
-        try
-        {
-            assembly ??= Assembly.Load(new AssemblyName { Name = assemblyName });
-            return ResolveToken(assembly.ManifestModule, token, typeName) ?? assembly.GetType(typeName, throwOnError: false)
-                ?? throw new InvalidDataException($"type '{typeName}' is not in assembly '{assemblyName}' in this process; the child must load the same build of the application as the parent");
-        }
-        catch (Exception e) when (e is FileNotFoundException or FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
-        {
-            throw new InvalidDataException($"type '{typeName}' cannot be loaded in this process: assembly '{assemblyName}' cannot be loaded ({e.Message}); the child must be able to load the same assemblies as the parent", e);
-        }
-    }
-
-    private static Type? ResolveToken(Module module, int token, string expectedName)
-    {
-        try
-        {
-            Type found = module.ResolveType(token);
-            return string.Equals(found.FullName, expectedName, StringComparison.Ordinal) ? found : null;
-        }
-        catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException)
-        {
-            return null;
-        }
     }
 
     public object? ReadValue()
@@ -305,7 +207,7 @@ internal sealed class ObjectReader
                     object value = MessagePackFallback.Deserialize(ReadRawBytes(), t) ?? throw new InvalidDataException($"corrupt payload: null {t}");
                     return t.IsValueType ? value : Register(value);
                 }
-            default: throw new InvalidDataException($"corrupt payload: unknown tag {(byte)tag} at offset {_pos - 1}");
+            default: throw new InvalidDataException($"corrupt payload: unknown tag {(byte)tag} at offset {_in.Position - 1}");
         }
     }
 
@@ -328,7 +230,7 @@ internal sealed class ObjectReader
         if (RawArrays.IsRaw(element, out int size))
         {
             long bytes = (long)count * size;
-            if (bytes > _data.Length - _pos) throw new InvalidDataException($"corrupt payload: {count} × {size}-byte elements exceed the remaining {_data.Length - _pos} bytes");
+            if (bytes > _in.Remaining) throw new InvalidDataException($"corrupt payload: {count} × {size}-byte elements exceed the remaining {_in.Remaining} bytes");
             return Register(RawArrays.Create(element, count, Take((int)bytes)));
         }
         if (element == typeof(object))
@@ -412,7 +314,7 @@ internal sealed class ObjectReader
 
     public void ExpectTag(Tag tag)
     {
-        if ((Tag)ReadByte() != tag) throw new InvalidDataException($"corrupt payload: expected {tag} at offset {_pos - 1}");
+        if ((Tag)ReadByte() != tag) throw new InvalidDataException($"corrupt payload: expected {tag} at offset {_in.Position - 1}");
     }
 
     /// <summary>Fields already found by type, then written name: the read-side twin of <see cref="TypeRules.FieldsOf"/>'s cache.</summary>
@@ -450,7 +352,7 @@ internal sealed class ObjectReader
             int genericCount = ReadCount();
             Type[] generic = new Type[genericCount];
             for (int g = 0; g < genericCount; g++) generic[g] = ReadType();
-            MethodInfo method = FindMethod(declaring, token, generic);
+            MethodInfo method = TypeResolver.FindMethod(declaring, token, generic);
             byte targetKind = ReadByte();
             object? target = targetKind switch
             {
@@ -473,30 +375,5 @@ internal sealed class ObjectReader
         }
         _refs[slot] = result ?? throw new InvalidDataException("corrupt payload: empty delegate");
         return result;
-    }
-
-    private static MethodInfo FindMethod(Type declaring, int token, Type[] generic)
-    {
-        // By token, like the named types: listing the type's methods to find one built a
-        // MethodInfo for each. The declaring type check keeps a token from a different build honest.
-        MethodInfo? method = null;
-        try
-        {
-            method = declaring.Module.ResolveMethod(token) as MethodInfo;
-            // A method of a constructed generic type (a lambda in a generic method lives in
-            // <>c<T>): the token names the definition's method, so take it on the constructed type.
-            if (method is not null && declaring.IsConstructedGenericType && method.DeclaringType == declaring.GetGenericTypeDefinition())
-                method = MethodBase.GetMethodFromHandle(method.MethodHandle, declaring.TypeHandle) as MethodInfo;
-        }
-        catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException or MissingMethodException) { }
-        if (method is null || method.DeclaringType != declaring)
-            throw new InvalidDataException($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");
-        return generic.Length > 0 ? MakeGenericMethod(method, generic) : method;
-    }
-
-    private static MethodInfo MakeGenericMethod(MethodInfo method, Type[] generic)
-    {
-        try { return method.MakeGenericMethod(generic); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { throw new InvalidDataException($"corrupt payload: {method.Name} cannot take those type arguments", e); }
     }
 }

@@ -24,6 +24,9 @@ internal static class WellKnownTypes
     private const int ClosedCount = 26;
     private const int GenericCount = 14;
 
+    /// <summary>The codes of <c>object</c>, <c>int</c> and <see cref="Action"/>, for a reader that matches a payload's shape byte by byte (<see cref="PlainStart"/>).</summary>
+    public const int ObjectCode = FirstWellKnown + 0, Int32Code = FirstWellKnown + 6, ActionCode = FirstWellKnown + 25;
+
     /// <summary>Codes from here on name the payload's <see cref="Named"/> types in the order they were first written.</summary>
     public const int FirstSessionCode = FirstWellKnown + ClosedCount + GenericCount;
 

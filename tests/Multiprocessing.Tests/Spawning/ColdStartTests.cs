@@ -35,35 +35,48 @@ public class ColdStartTests
 
     /// <summary>
     /// Each framework facade costs a spawned child a file mapping, ~70–130 KiB of PSS and part of
-    /// a millisecond before its target runs. The start path reaches List/Dictionary
-    /// (System.Collections) and the SIGINT registration and libc imports
-    /// (System.Runtime.InteropServices), and nothing else: not System.Threading (its locks are
-    /// CoreLib's Lock, no Monitor), not System.Console (stdin arrives closed), not System.Memory
-    /// (framing and integers are decoded by hand), not System.Linq. The target here reads the list
-    /// without LINQ, so it adds nothing itself.
+    /// a millisecond before its target runs. A plain start (an Action that captures nothing, no
+    /// arguments: PlainStart) reaches only the SIGINT registration and libc imports
+    /// (System.Runtime.InteropServices): not System.Collections (no List or Dictionary on its
+    /// path), not System.Threading (CoreLib's Lock, and none taken), not System.Console (stdin
+    /// arrives closed), not System.Memory (framing and integers are decoded by hand), not
+    /// System.Linq. A start the serializer decodes (a captured variable) adds System.Collections.
+    /// The targets list the assemblies with arrays only, so they add nothing themselves.
     /// </summary>
-    [Fact]
-    public void A_spawned_child_loads_only_the_facades_its_start_path_needs()
+    [Theory]
+    [InlineData(false, new[] { "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices" })]
+    [InlineData(true, new[] { "System.Collections", "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices" })]
+    public void A_spawned_child_loads_only_the_facades_its_start_path_needs(bool captured, string[] expected)
     {
         string report = Path.Combine(Path.GetTempPath(), $"mp-asm-{Guid.NewGuid():N}");
-        using Process p = Context.Get("spawn").Process(() =>
-        {
-            var names = new List<string>();
-            foreach (System.Reflection.Assembly a in AppDomain.CurrentDomain.GetAssemblies()) names.Add(a.GetName().Name ?? "");
-            File.WriteAllLines(report, names);
-        });
+        Environment.SetEnvironmentVariable(ReportVariable, report); // inherited: a capture-free target cannot be told otherwise
+        using Process p = captured
+            ? Context.Get("spawn").Process(() => WriteAssemblyNames(report))
+            : Context.Get("spawn").Process(WriteAssemblyNamesToInheritedPath);
         try
         {
             p.Start();
             Assert.True(p.Join(TimeSpan.FromSeconds(60)), "the child did not finish");
             Assert.Equal(0, p.ExitCode);
             string[] framework = File.ReadAllLines(report).Where(n => n.StartsWith("System.", StringComparison.Ordinal)).Order().ToArray();
-            Assert.Equal(["System.Collections", "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices"], framework);
+            Assert.Equal(expected, framework);
         }
         finally
         {
             if (p.IsAlive) { p.Kill(); p.Join(); }
             File.Delete(report);
         }
+    }
+
+    private const string ReportVariable = "MP_TEST_ASSEMBLY_REPORT";
+
+    private static void WriteAssemblyNamesToInheritedPath() => WriteAssemblyNames(Environment.GetEnvironmentVariable(ReportVariable)!);
+
+    private static void WriteAssemblyNames(string path)
+    {
+        System.Reflection.Assembly[] loaded = AppDomain.CurrentDomain.GetAssemblies();
+        string[] names = new string[loaded.Length];
+        for (int i = 0; i < loaded.Length; i++) names[i] = loaded[i].GetName().Name ?? "";
+        File.WriteAllLines(path, names);
     }
 }

@@ -1,0 +1,81 @@
+using System.Reflection;
+
+namespace Multiprocessing.Serialization;
+
+/// <summary>
+/// Types and methods named in a payload, found in this process: by assembly simple name and
+/// metadata token, checked against the written name. Shared by <see cref="ObjectReader"/> and
+/// the plain start's bootstrap (<see cref="PlainStart"/>).
+/// </summary>
+internal static class TypeResolver
+{
+    /// <summary>
+    /// Finds the type by its assembly's simple name: a loaded assembly first, else the loader. No
+    /// version binding, which an assembly-qualified name would ask for: parent and child run
+    /// the same application, and the child's load context has one version of each assembly.
+    /// Then by metadata token, checked against the name: a lookup by name parses it, which
+    /// compiled a dozen generic search helpers in every child.
+    /// </summary>
+    internal static Type Resolve(string assemblyName, string typeName, int token)
+    {
+        Assembly? assembly = null;
+        foreach (Assembly loaded in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            string? full = loaded.FullName;
+            if (full is not null && full.Length > assemblyName.Length && full[assemblyName.Length] == ',' &&
+                full.StartsWith(assemblyName, StringComparison.Ordinal))
+            {
+                assembly = loaded;
+                break;
+            }
+        }
+        try
+        {
+            assembly ??= Assembly.Load(new AssemblyName { Name = assemblyName });
+            return ResolveToken(assembly.ManifestModule, token, typeName) ?? assembly.GetType(typeName, throwOnError: false)
+                ?? throw new InvalidDataException($"type '{typeName}' is not in assembly '{assemblyName}' in this process; the child must load the same build of the application as the parent");
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
+        {
+            throw new InvalidDataException($"type '{typeName}' cannot be loaded in this process: assembly '{assemblyName}' cannot be loaded ({e.Message}); the child must be able to load the same assemblies as the parent", e);
+        }
+    }
+
+    private static Type? ResolveToken(Module module, int token, string expectedName)
+    {
+        try
+        {
+            Type found = module.ResolveType(token);
+            return string.Equals(found.FullName, expectedName, StringComparison.Ordinal) ? found : null;
+        }
+        catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException)
+        {
+            return null;
+        }
+    }
+
+    internal static MethodInfo FindMethod(Type declaring, int token, Type[] generic)
+    {
+        // By token, like the named types: listing the type's methods to find one built a
+        // MethodInfo for each. The declaring type check keeps a token from a different build honest.
+        MethodInfo? method = null;
+        try
+        {
+            method = declaring.Module.ResolveMethod(token) as MethodInfo;
+            // A method of a constructed generic type (a lambda in a generic method lives in
+            // <>c<T>): the token names the definition's method, so take it on the constructed type.
+            if (method is not null && declaring.IsConstructedGenericType && method.DeclaringType == declaring.GetGenericTypeDefinition())
+                method = MethodBase.GetMethodFromHandle(method.MethodHandle, declaring.TypeHandle) as MethodInfo;
+        }
+        catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException or MissingMethodException) { }
+        if (method is null || method.DeclaringType != declaring)
+            throw new InvalidDataException($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");
+        return generic.Length > 0 ? MakeGenericMethod(method, generic) : method;
+    }
+
+    private static MethodInfo MakeGenericMethod(MethodInfo method, Type[] generic)
+    {
+        try { return method.MakeGenericMethod(generic); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { throw new InvalidDataException($"corrupt payload: {method.Name} cannot take those type arguments", e); }
+    }
+}
