@@ -44,7 +44,6 @@ internal static class ChildHost
             Console.Error.WriteLine("Multiprocessing.dll is the child host of the Multiprocessing library; Process.Start() runs it. There is nothing to do here.");
             return 2;
         }
-        ConsoleFlush.WatchFromColdStart();
         return Run(start);
     }
 

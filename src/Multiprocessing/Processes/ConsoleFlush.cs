@@ -12,28 +12,22 @@ namespace Multiprocessing;
 /// </summary>
 internal static class ConsoleFlush
 {
-    private static volatile bool s_consoleLoaded = true;
-
     /// <summary>
-    /// Called by the child host before any target code runs, when it knows System.Console is not
-    /// loaded yet (the library's own Main touches nothing of it); until then every exit flushes.
+    /// Once, at exit. Whether System.Console is loaded is asked then, of the loaded assemblies: an
+    /// assembly-load handler watching for it from the start cost a spawned child ~15 type loads and
+    /// first calls of ReadyToRun methods before its target (an EventPipe trace), and a call per
+    /// assembly it loaded.
     /// </summary>
-    internal static void WatchFromColdStart()
-    {
-        s_consoleLoaded = false;
-        AppDomain.CurrentDomain.AssemblyLoad += (_, e) =>
-        {
-            // By display name, which the serializer's type lookup reads (and the runtime caches)
-            // anyway: the module's file name cost each load a path lookup and Path's static setup.
-            if (!s_consoleLoaded && e.LoadedAssembly.FullName is { } name && name.StartsWith("System.Console,", StringComparison.Ordinal))
-                s_consoleLoaded = true;
-        };
-    }
-
-    /// <summary>Once, at exit: the lookups run only here, so watching costs nothing of System.Console.</summary>
     internal static void FlushCreatedWriters()
     {
-        if (s_consoleLoaded) FlushConsoleWriters();
+        foreach (Assembly a in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            if (a.FullName is { } name && name.StartsWith("System.Console,", StringComparison.Ordinal))
+            {
+                FlushConsoleWriters();
+                return;
+            }
+        }
     }
 
     // Separate and not inlined: a ReadyToRun method resolves the types it names when first

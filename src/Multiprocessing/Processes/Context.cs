@@ -14,6 +14,8 @@ public static class Context
 {
     private static Lock? s_lock;
     private static ProcessContext? s_actual;
+    /// <summary>The method the child host forced, made into <see cref="s_actual"/> on first use.</summary>
+    private static string? s_forced;
 
     // One holder per method, made on first use: a spawned child forces its own method, and
     // making the other's start method too (a forkserver's spare list) cost it a dozen type loads.
@@ -49,7 +51,8 @@ public static class Context
     {
         lock (LazyLock.Get(ref s_lock))
         {
-            if (s_actual is not null && !force) throw new InvalidOperationException("context has already been set");
+            if (Actual is not null && !force) throw new InvalidOperationException("context has already been set");
+            s_forced = null;
             if (method is null && force) { s_actual = null; return; }
             s_actual = Get(method ?? throw new ArgumentNullException(nameof(method)));
         }
@@ -60,7 +63,7 @@ public static class Context
     {
         lock (LazyLock.Get(ref s_lock))
         {
-            s_actual ??= SpawnContext;
+            s_actual = Actual ?? SpawnContext;
             return s_actual.StartMethod;
         }
     }
@@ -72,14 +75,29 @@ public static class Context
     {
         get
         {
-            lock (LazyLock.Get(ref s_lock)) return s_actual ?? SpawnContext;
+            lock (LazyLock.Get(ref s_lock)) return Actual ?? SpawnContext;
         }
     }
 
-    /// <summary>In a child: grandchildren use the method that started this process (CPython <c>_force_start_method</c>).</summary>
+    /// <summary>The set or forced context, under the lock; null if neither happened.</summary>
+    private static ProcessContext? Actual
+    {
+        get
+        {
+            if (s_actual is null && Volatile.Read(ref s_forced) is { } forced) s_actual = Get(forced);
+            return s_actual;
+        }
+    }
+
+    /// <summary>
+    /// In a child: grandchildren use the method that started this process (CPython
+    /// <c>_force_start_method</c>). Only the name is kept until a grandchild needs the context:
+    /// making it (its start method, host lookup) was a dozen type loads before every target. No
+    /// lock: the child host calls this once, before any of the target's code runs (LazyLock).
+    /// </summary>
     internal static void Force(string method)
     {
-        // No lock: the child host calls this once, before any of the target's code runs (LazyLock).
-        Volatile.Write(ref s_actual, Get(method));
+        if (method is not ("spawn" or "forkserver")) Get(method); // throws CPython's error
+        Volatile.Write(ref s_forced, method);
     }
 }

@@ -27,7 +27,7 @@ public partial class Process
             Cleanup();
 
             (byte[] payload, IReadOnlyList<int> descriptors) = ProcessPayload.Encode(this);
-            ChildHandle handle = _context.Method.Launch(payload, descriptors);
+            ChildHandle handle = MethodContext.Method.Launch(payload, descriptors);
             _handle = handle;
             _sentinel = new Sentinel(handle.Exited);
             _target = null;
@@ -60,7 +60,10 @@ public partial class Process
         _parentName = header.ParentName;
         _killOnParentDeath = header.KillOnParentDeath;
         _className = header.ClassName;
-        _context = Context.Get(header.StartMethod);
+        // The context itself is made when first needed (MethodContext): a started child rarely does.
+        _startMethod = header.StartMethod is "spawn" or "forkserver"
+            ? header.StartMethod
+            : throw new InvalidDataException($"corrupt payload: unknown start method {PyRepr.Str(header.StartMethod)}");
         _target = target;
         _args = args;
         _kwargs = kwargs ?? EmptyKwargs;
@@ -68,11 +71,14 @@ public partial class Process
 
     internal ProcessPayload.Header CreateHeader() => new(
         _name, _identity, _authKey.ToArray(), _daemon, Environment.ProcessId, Current._name,
-        _context.StartMethod, _killOnParentDeath, _className);
+        StartMethodName, _killOnParentDeath, _className);
 
     internal (Delegate? Target, object?[] Args, IReadOnlyDictionary<string, object?> Kwargs) StartArguments => (_target, _args, _kwargs);
 
     internal string ParentNameForChild => _parentName ?? "MainProcess";
     internal int ParentPidForChild => _parentPid ?? 0;
-    internal string StartMethodName => _context.StartMethod;
+    internal string StartMethodName => _context?.StartMethod ?? _startMethod!;
+
+    /// <summary>This process's context: given at construction, or made from the payload's method name in a child.</summary>
+    private ProcessContext MethodContext => _context ??= Context.Get(_startMethod!);
 }

@@ -26,7 +26,9 @@ public partial class Process : IDisposable
     private int? _parentPid;
     private string? _parentName;
     private bool _killOnParentDeath;
-    private ProcessContext _context = null!;
+    private ProcessContext? _context;
+    /// <summary>In a child's own Process: the start method named by the payload, until <see cref="MethodContext"/> makes the context.</summary>
+    private string? _startMethod;
     private string _className = "";
     private ChildHandle? _handle;
     private Sentinel? _sentinel;
