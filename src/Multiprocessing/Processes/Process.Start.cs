@@ -27,7 +27,7 @@ public partial class Process
             Cleanup();
 
             (byte[] payload, IReadOnlyList<int> descriptors) = ProcessPayload.Encode(this);
-            ChildHandle handle = MethodContext.Method.Launch(payload, descriptors);
+            ChildHandle handle = MethodContext.Method.Launch(payload, descriptors, _target?.Method);
             _handle = handle;
             _sentinel = new Sentinel(handle.Exited);
             _target = null;

@@ -20,6 +20,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
     private readonly int _spares;
     private readonly Lock _lock = new();
     private readonly List<Spare> _idle = [];
+    private readonly RecentTargets _targets = new();
     private int _launching;
 
     internal ForkServerStartMethod(Func<HostInfo> host, int spares = 1)
@@ -52,8 +53,9 @@ internal sealed class ForkServerStartMethod : IStartMethod
         }
     }
 
-    public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors)
+    public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors, System.Reflection.MethodInfo? target)
     {
+        if (target is not null) _targets.Note(target);
         // A spare was started before these descriptors existed and cannot inherit them: such a
         // start pays for a fresh host, with the same semantics.
         (Diag.Process Os, Socket Channel)? host = descriptors.Count == 0 ? TakeIdle() : null;
@@ -66,9 +68,10 @@ internal sealed class ForkServerStartMethod : IStartMethod
         return handle;
     }
 
-    private static Dictionary<string, string> PreloadEnvironment() => new()
+    private Dictionary<string, string> PreloadEnvironment() => new()
     {
         [SpareWarmUp.PreloadVariable] = SpareWarmUp.AssembliesToPreload(),
+        [SpareWarmUp.PrepareVariable] = _targets.ToVariable(),
     };
 
     private (Diag.Process, Socket)? TakeIdle()

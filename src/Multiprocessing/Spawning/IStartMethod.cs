@@ -8,8 +8,9 @@ internal interface IStartMethod
 
     /// <summary>
     /// Starts a child and sends it <paramref name="bootstrap"/>; the child also receives
-    /// <paramref name="descriptors"/> under the same numbers. Throws synchronously if no child
-    /// could be started.
+    /// <paramref name="descriptors"/> under the same numbers. <paramref name="target"/> is the
+    /// method the child will run, if any (a hint: forkserver compiles recent ones in its spares).
+    /// Throws synchronously if no child could be started.
     /// </summary>
-    ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors);
+    ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors, System.Reflection.MethodInfo? target);
 }

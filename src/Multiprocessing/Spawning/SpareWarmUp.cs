@@ -16,6 +16,9 @@ internal static class SpareWarmUp
     /// <summary>The app assemblies the parent had loaded when it launched the spare, comma-separated simple names.</summary>
     internal const string PreloadVariable = "MULTIPROCESSING_PRELOAD";
 
+    /// <summary>Target methods the parent started lately (<see cref="RecentTargets"/>), compiled here ahead of a start.</summary>
+    internal const string PrepareVariable = "MULTIPROCESSING_PREPARE";
+
     private const BindingFlags Declared = BindingFlags.DeclaredOnly | BindingFlags.Public | BindingFlags.NonPublic |
                                           BindingFlags.Instance | BindingFlags.Static;
 
@@ -34,9 +37,11 @@ internal static class SpareWarmUp
             var kwargs = new Dictionary<string, object?> { ["k"] = 1 };
             object?[] values = [1, "s", 2.0, new[] { 1L }, true, new[] { 1 }];
             _ = ProcessPayload.Decode(ProcessPayload.EncodeRehearsal(closure, [values], kwargs), []);
-            // A lambda without captures too: a delegate closed over null (ObjectReader.ReadDelegate).
+            // A lambda without captures too: a delegate closed over null (ObjectReader.ReadDelegate),
+            // and as a whole plain start, which PlainStart decodes without the serializer.
             Action noCaptures = static () => { };
             _ = ProcessSerialization.Serializer.Deserialize(ProcessSerialization.Serializer.Serialize(noCaptures));
+            _ = ProcessPayload.Decode(ProcessPayload.EncodeRehearsal(noCaptures, [], NoKeywordArguments.Instance), []);
         }
         catch (Exception e) when (e is InvalidDataException or SerializationException)
         {
@@ -44,6 +49,31 @@ internal static class SpareWarmUp
         }
         PrepareLibrary();
         Preload();
+        PrepareTargets(Environment.GetEnvironmentVariable(PrepareVariable));
+        Environment.SetEnvironmentVariable(PrepareVariable, null);
+    }
+
+    /// <summary>JIT-compiles the targets the parent named (after <see cref="Preload"/>: their assemblies are loaded); one that does not resolve is skipped.</summary>
+    internal static int PrepareTargets(string? variable)
+    {
+        int prepared = 0;
+        foreach ((string assembly, int token) in RecentTargets.Parse(variable))
+        {
+            try
+            {
+                if (Assembly.Load(assembly).ManifestModule.ResolveMethod(token) is MethodInfo { IsAbstract: false, ContainsGenericParameters: false } method)
+                {
+                    RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                    prepared++;
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or FileNotFoundException or FileLoadException or BadImageFormatException or
+                                           TypeLoadException or InvalidOperationException or NotSupportedException or MissingMethodException)
+            {
+                // A target not prepared here is compiled when it runs, as without the hint.
+            }
+        }
+        return prepared;
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ internal sealed class SpawnStartMethod : IStartMethod
 
     public string Name => "spawn";
 
-    public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors)
+    public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors, System.Reflection.MethodInfo? target)
     {
         (System.Diagnostics.Process os, System.Net.Sockets.Socket channel) = HostLauncher.Launch(_host(), descriptors);
         // Read now, after the fork: every descriptor the child inherited is below it (a table never shrinks).
