@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 using Multiprocessing.Interop;
 using Multiprocessing.Spawning;

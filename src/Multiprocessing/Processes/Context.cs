@@ -97,7 +97,10 @@ public static class Context
     /// </summary>
     internal static void Force(string method)
     {
-        if (method is not ("spawn" or "forkserver")) Get(method); // throws CPython's error
+        if (!IsMethodName(method)) Get(method); // throws CPython's error
         Volatile.Write(ref s_forced, method);
     }
+
+    /// <summary>True for a name <see cref="Get"/> knows, checked without making its context.</summary>
+    internal static bool IsMethodName(string method) => method is "spawn" or "forkserver";
 }

@@ -61,7 +61,7 @@ public partial class Process
         _killOnParentDeath = header.KillOnParentDeath;
         _className = header.ClassName;
         // The context itself is made when first needed (MethodContext): a started child rarely does.
-        _startMethod = header.StartMethod is "spawn" or "forkserver"
+        _startMethod = Context.IsMethodName(header.StartMethod)
             ? header.StartMethod
             : throw new InvalidDataException($"corrupt payload: unknown start method {PyRepr.Str(header.StartMethod)}");
         _target = target;
