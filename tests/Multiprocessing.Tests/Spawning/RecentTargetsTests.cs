@@ -51,4 +51,28 @@ public class RecentTargetsTests
         string text = $"{M(nameof(Second)).MetadataToken}@{assembly}\n{0x06FFFFFF}@{assembly}\n{M(nameof(First)).MetadataToken}@No.Such.Assembly\n";
         Assert.Equal(1, SpareWarmUp.PrepareTargets(text));
     }
+
+    private static class HolderInitializations
+    {
+        public static int Count;
+    }
+
+    private sealed class Holder
+    {
+        private static readonly int s_stamp = ++HolderInitializations.Count;
+        public void Work() => GC.KeepAlive(s_stamp);
+    }
+
+    [Fact]
+    public void A_spare_rehearses_closure_targets_and_no_app_class_is_initialized_for_it()
+    {
+        int captured = 5;
+        Action closure = () => captured++;
+        var recent = new RecentTargets();
+        recent.Note(closure.Method); // an instance method of the compiler's closure class: rehearsed
+        recent.Note(typeof(Holder).GetMethod(nameof(Holder.Work))!); // an app class: compiled, never instantiated
+        Assert.Equal(2, SpareWarmUp.PrepareTargets(recent.ToVariable()));
+        Assert.Equal(5, captured); // nothing ran
+        Assert.Equal(0, HolderInitializations.Count); // its static constructor did not run
+    }
 }
