@@ -64,7 +64,7 @@ internal static class SpareWarmUp
                 if (Assembly.Load(assembly).ManifestModule.ResolveMethod(token) is MethodInfo { IsAbstract: false, ContainsGenericParameters: false } method)
                 {
                     RuntimeHelpers.PrepareMethod(method.MethodHandle);
-                    RehearseInstanceTarget(method);
+                    _ = RehearseInstanceTarget(method);
                     prepared++;
                 }
             }
@@ -86,14 +86,25 @@ internal static class SpareWarmUp
     /// in alternating rounds). Only the compiler's closure classes: they have no static
     /// constructor, which an app's own class might, and that would then run in the spare.
     /// </summary>
-    private static void RehearseInstanceTarget(MethodInfo method)
+    /// <returns>True if the rehearsal ran to the end.</returns>
+    internal static bool RehearseInstanceTarget(MethodInfo method)
     {
         if (method.IsStatic || method.ReturnType != typeof(void) || method.GetParameters().Length != 0 ||
             method.DeclaringType is not { IsAbstract: false, ContainsGenericParameters: false, IsValueType: false } type ||
             !Serialization.ClosureAnalyzer.IsCompilerGenerated(type))
-            return;
-        var action = (Action)method.CreateDelegate(typeof(Action), RuntimeHelpers.GetUninitializedObject(type));
-        _ = ProcessPayload.Decode(ProcessPayload.EncodeRehearsal(action, [], NoKeywordArguments.Instance), []);
+            return false;
+        try
+        {
+            var action = (Action)method.CreateDelegate(typeof(Action), RuntimeHelpers.GetUninitializedObject(type));
+            _ = ProcessPayload.Decode(ProcessPayload.EncodeRehearsal(action, [], NoKeywordArguments.Instance), []);
+            return true;
+        }
+        catch (Exception)
+        {
+            // A rehearsal only: whatever it meets (a closure the writer refuses, odd IL), the real
+            // start is encoded and decoded as without it, and an idle spare must not die of it.
+            return false;
+        }
     }
 
     /// <summary>

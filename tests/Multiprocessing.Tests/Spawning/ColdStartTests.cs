@@ -65,6 +65,7 @@ public class ColdStartTests
         {
             if (p.IsAlive) { p.Kill(); p.Join(); }
             File.Delete(report);
+            Environment.SetEnvironmentVariable(ReportVariable, null);
         }
     }
 

@@ -72,6 +72,8 @@ public class RecentTargetsTests
         recent.Note(closure.Method); // an instance method of the compiler's closure class: rehearsed
         recent.Note(typeof(Holder).GetMethod(nameof(Holder.Work))!); // an app class: compiled, never instantiated
         Assert.Equal(2, SpareWarmUp.PrepareTargets(recent.ToVariable()));
+        Assert.True(SpareWarmUp.RehearseInstanceTarget(closure.Method), "the closure's start was encoded and decoded");
+        Assert.False(SpareWarmUp.RehearseInstanceTarget(typeof(Holder).GetMethod(nameof(Holder.Work))!), "an app class is not instantiated");
         Assert.Equal(5, captured); // nothing ran
         Assert.Equal(0, HolderInitializations.Count); // its static constructor did not run
     }
