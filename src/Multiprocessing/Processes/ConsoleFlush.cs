@@ -20,14 +20,7 @@ internal static class ConsoleFlush
     /// </summary>
     internal static void FlushCreatedWriters()
     {
-        foreach (Assembly a in AppDomain.CurrentDomain.GetAssemblies())
-        {
-            if (a.FullName is { } name && name.StartsWith("System.Console,", StringComparison.Ordinal))
-            {
-                FlushConsoleWriters();
-                return;
-            }
-        }
+        if (Serialization.TypeResolver.FindLoaded("System.Console") is not null) FlushConsoleWriters();
     }
 
     // Separate and not inlined: a ReadyToRun method resolves the types it names when first

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Multiprocessing.Serialization;
 
 namespace Multiprocessing;
@@ -73,15 +72,7 @@ internal static class PlainStart
         {
             Type declaring = TypeResolver.Resolve(assembly, typeName!, typeToken);
             if (declaring.IsGenericType) return null; // written as constructed, so not met here; ObjectReader knows the rest
-            MethodInfo method = TypeResolver.FindMethod(declaring, methodToken, []);
-            try
-            {
-                target = (Action)(method.IsStatic ? method.CreateDelegate(typeof(Action)) : method.CreateDelegate(typeof(Action), null));
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidDataException("corrupt payload: " + e.Message, e);
-            }
+            target = (Action)TypeResolver.CreateDelegate(TypeResolver.FindMethod(declaring, methodToken, []), typeof(Action), null);
         }
         Process process = Process.CreateUninitialized();
         process.InitializeInChild(header, target, [], null);

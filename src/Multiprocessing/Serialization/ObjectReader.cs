@@ -370,7 +370,7 @@ internal sealed class ObjectReader
                     : null,
                 _ => throw new InvalidDataException($"corrupt payload: delegate target kind {targetKind}"),
             };
-            Delegate d = method.IsStatic ? method.CreateDelegate(delegateType) : method.CreateDelegate(delegateType, target);
+            Delegate d = TypeResolver.CreateDelegate(method, delegateType, target);
             result = result is null ? d : Delegate.Combine(result, d);
         }
         _refs[slot] = result ?? throw new InvalidDataException("corrupt payload: empty delegate");

@@ -18,17 +18,7 @@ internal static class TypeResolver
     /// </summary>
     internal static Type Resolve(string assemblyName, string typeName, int token)
     {
-        Assembly? assembly = null;
-        foreach (Assembly loaded in AppDomain.CurrentDomain.GetAssemblies())
-        {
-            string? full = loaded.FullName;
-            if (full is not null && full.Length > assemblyName.Length && full[assemblyName.Length] == ',' &&
-                full.StartsWith(assemblyName, StringComparison.Ordinal))
-            {
-                assembly = loaded;
-                break;
-            }
-        }
+        Assembly? assembly = FindLoaded(assemblyName);
         try
         {
             assembly ??= Assembly.Load(new AssemblyName { Name = assemblyName });
@@ -38,6 +28,38 @@ internal static class TypeResolver
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
         {
             throw new InvalidDataException($"type '{typeName}' cannot be loaded in this process: assembly '{assemblyName}' cannot be loaded ({e.Message}); the child must be able to load the same assemblies as the parent", e);
+        }
+    }
+
+    /// <summary>
+    /// The loaded assembly with this simple name, or null: matched on the display name, which the
+    /// runtime computes once per assembly (no AssemblyName is built or parsed).
+    /// </summary>
+    internal static Assembly? FindLoaded(string simpleName)
+    {
+        foreach (Assembly loaded in AppDomain.CurrentDomain.GetAssemblies())
+        {
+            string? full = loaded.FullName;
+            if (full is not null && full.Length > simpleName.Length && full[simpleName.Length] == ',' &&
+                full.StartsWith(simpleName, StringComparison.Ordinal))
+                return loaded;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A delegate of <paramref name="delegateType"/> over <paramref name="method"/>, closed over
+    /// <paramref name="target"/> unless the method is static; a mismatch is a corrupt payload.
+    /// </summary>
+    internal static Delegate CreateDelegate(MethodInfo method, Type delegateType, object? target)
+    {
+        try
+        {
+            return method.IsStatic ? method.CreateDelegate(delegateType) : method.CreateDelegate(delegateType, target);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException("corrupt payload: " + e.Message, e);
         }
     }
 
