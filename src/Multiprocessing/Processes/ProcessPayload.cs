@@ -20,13 +20,13 @@ internal static class ProcessPayload
 
     /// <summary>
     /// A forkserver spare's rehearsal: a payload like a real start's, made without a Process
-    /// object (whose constructor would move this process's child counter), for
-    /// <see cref="Decode"/> to run once before the real payload comes.
+    /// object (whose constructor would move this process's child counter), encoded and decoded
+    /// once before the real payload comes.
     /// </summary>
-    internal static byte[] EncodeRehearsal(Delegate target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
+    internal static void Rehearse(Delegate target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
     {
         var h = new Header("rehearsal", [1], new byte[32], false, Environment.ProcessId, "MainProcess", "forkserver", false, "Process");
-        return Encode(h, Process.CreateUninitialized(), target, args, kwargs).Data;
+        _ = Decode(Encode(h, Process.CreateUninitialized(), target, args, kwargs).Data, []);
     }
 
     private static (byte[] Data, IReadOnlyList<int> Descriptors) Encode(Header h, Process process, Delegate? target, object?[] args,

@@ -55,12 +55,14 @@ internal sealed class ForkServerStartMethod : IStartMethod
 
     public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors, System.Reflection.MethodInfo? target)
     {
-        if (target is not null) _targets.Note(target);
         // A spare was started before these descriptors existed and cannot inherit them: such a
         // start pays for a fresh host, with the same semantics.
         (Diag.Process Os, Socket Channel)? host = descriptors.Count == 0 ? TakeIdle() : null;
         host ??= HostLauncher.Launch(_host(), descriptors, spare: true, PreloadEnvironment());
         var handle = new ChildHandle(host.Value.Os, host.Value.Channel, bootstrap, tableSize: 0); // a spare closed its strays at start
+        // Noted once the payload is on its way: only later spares use it, and the note (the
+        // assembly's name, a lock) would otherwise stand between Start() and the child's first line.
+        if (target is not null) _targets.Note(target);
         // The replacement's boot costs ~100 ms of CPU, which would compete with the child just
         // handed over: it starts once that child ends, or after a short delay if it runs on.
         _ = Task.WhenAny(handle.Exited, Task.Delay(ReplenishDelay))

@@ -36,12 +36,12 @@ internal static class SpareWarmUp
             Action<object?[]> closure = values => GC.KeepAlive(text + n + values.Length);
             var kwargs = new Dictionary<string, object?> { ["k"] = 1 };
             object?[] values = [1, "s", 2.0, new[] { 1L }, true, new[] { 1 }];
-            _ = ProcessPayload.Decode(ProcessPayload.EncodeRehearsal(closure, [values], kwargs), []);
+            ProcessPayload.Rehearse(closure, [values], kwargs);
             // A lambda without captures too: a delegate closed over null (ObjectReader.ReadDelegate),
             // and as a whole plain start, which PlainStart decodes without the serializer.
             Action noCaptures = static () => { };
             _ = ProcessSerialization.Serializer.Deserialize(ProcessSerialization.Serializer.Serialize(noCaptures));
-            _ = ProcessPayload.Decode(ProcessPayload.EncodeRehearsal(noCaptures, [], NoKeywordArguments.Instance), []);
+            ProcessPayload.Rehearse(noCaptures, [], NoKeywordArguments.Instance);
         }
         catch (Exception e) when (e is InvalidDataException or SerializationException)
         {
@@ -96,7 +96,7 @@ internal static class SpareWarmUp
         try
         {
             var action = (Action)method.CreateDelegate(typeof(Action), RuntimeHelpers.GetUninitializedObject(type));
-            _ = ProcessPayload.Decode(ProcessPayload.EncodeRehearsal(action, [], NoKeywordArguments.Instance), []);
+            ProcessPayload.Rehearse(action, [], NoKeywordArguments.Instance);
             return true;
         }
         catch (Exception)
