@@ -23,4 +23,39 @@ internal static partial class Libc
             throw new IOException($"socketpair failed (errno {Errno})");
         return (sv[0], sv[1]);
     }
+
+    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
+    private static unsafe partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
+    private const int MSG_PEEK = 0x2;
+    private static int MSG_DONTWAIT => OperatingSystem.IsLinux() ? 0x40 : 0x80;
+    private static int EAGAIN => OperatingSystem.IsLinux() ? 11 : 35;
+
+    /// <summary>
+    /// Whether the peer of a stream socket has gone with nothing left to read, asked without
+    /// waiting and without taking anything: one recv(2) with MSG_PEEK|MSG_DONTWAIT (0 = end of
+    /// stream, EAGAIN = open and empty). .NET has no per-call non-blocking receive, and a poll
+    /// for readability followed by a count of what is buffered was two calls, between which
+    /// another reader of the socket could take the bytes and make an open socket look closed.
+    /// </summary>
+    internal static unsafe bool PeerClosed(SafeHandle socket)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            byte b;
+            while (true)
+            {
+                nint n = Recv((int)socket.DangerousGetHandle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+                if (n >= 0) return n == 0;
+                int errno = Errno;
+                if (errno != EINTR) return errno != EAGAIN; // ECONNRESET and the like: gone too
+            }
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+    }
 }

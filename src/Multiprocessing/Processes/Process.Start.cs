@@ -23,6 +23,7 @@ public partial class Process
                 throw new InvalidOperationException("can only start a process object created by current process");
             if (Current._daemon) throw new InvalidOperationException("daemonic processes are not allowed to have children");
             ChildHost.CheckNotBootstrapping();
+            MethodContext.Method.Anticipate();
             if (_target is not null) ArgumentBinder.Bind(_target, _args, _kwargs); // a bad call fails here, not in the child
             Cleanup();
 

@@ -7,6 +7,12 @@ internal interface IStartMethod
     string Name { get; }
 
     /// <summary>
+    /// Called at the top of <c>Start()</c>, before the payload is encoded, for work that would
+    /// compete with the child if done after the payload is written.
+    /// </summary>
+    void Anticipate() { }
+
+    /// <summary>
     /// Starts a child and sends it <paramref name="bootstrap"/>; the child also receives
     /// <paramref name="descriptors"/> under the same numbers. <paramref name="target"/> is the
     /// method the child will run, if any (a hint: forkserver compiles recent ones in its spares).

@@ -13,6 +13,8 @@ internal sealed class SpawnStartMethod : IStartMethod
     {
         (System.Diagnostics.Process os, System.Net.Sockets.Socket channel) = HostLauncher.Launch(_host(), descriptors);
         // Read now, after the fork: every descriptor the child inherited is below it (a table never shrinks).
-        return new ChildHandle(os, channel, bootstrap, StrayDescriptors.TableSize() ?? 0);
+        var handle = new ChildHandle(os, channel);
+        handle.SendBootstrap(bootstrap, StrayDescriptors.TableSize() ?? 0);
+        return handle;
     }
 }

@@ -69,6 +69,57 @@ public class ForkServerTests
         Assert.StartsWith("ForkServerProcess-", second.Name);
     }
 
+    [Fact]
+    public void A_start_goes_to_a_warm_spare_and_a_killed_idle_spare_is_replaced_unasked()
+    {
+        // A context of its own: the shared one's spare may be taken by a test running alongside.
+        var method = new ForkServerStartMethod(() => HostInfo.Current(false));
+        var ctx = new ProcessContext(method, "ForkServerProcess");
+        try
+        {
+            using (Process first = ctx.Process(() => { }))
+            {
+                first.Start();
+                Assert.True(first.Join(Long));
+            }
+            // The parent watches each spare's channel from its launch; the spare's Ready frame arrives there.
+            var deadline = DateTime.UtcNow + Long;
+            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.True(method.HasWarmSpare);
+            HashSet<int> idle = [.. method.IdlePids];
+
+            using Process p = ctx.Process(() => Environment.Exit(4));
+            p.Start();
+            Assert.Contains(p.Pid!.Value, idle);
+            Assert.True(p.Join(Long));
+            Assert.Equal(4, p.ExitCode);
+
+            // An idle spare killed from outside is replaced without waiting for a start.
+            deadline = DateTime.UtcNow + Long;
+            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            int[] before = [.. method.IdlePids];
+            Assert.NotEmpty(before);
+            foreach (int pid in before)
+            {
+                using var spare = System.Diagnostics.Process.GetProcessById(pid);
+                spare.Kill();
+                Assert.True(spare.WaitForExit(Long));
+            }
+            deadline = DateTime.UtcNow + Long;
+            while (!(method.HasWarmSpare && !method.IdlePids.Intersect(before).Any()) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.True(method.HasWarmSpare);
+            Assert.Empty(method.IdlePids.Intersect(before));
+        }
+        finally
+        {
+            // Every test leaves no child behind: closed channels make the spares exit.
+            IReadOnlyList<int> spares = method.DiscardSpares();
+            var deadline = DateTime.UtcNow + Long;
+            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.DoesNotContain(spares, IsRunning);
+        }
+    }
+
     internal static bool IsRunning(int pid)
     {
         try
