@@ -12,11 +12,31 @@ internal sealed class DescriptorStream(int fd) : Stream
 {
     private int _fd = fd;
 
+    // A small read takes what the descriptor has, up to this buffer, in one system call: a frame's
+    // 4-byte header and its body then cost one read(2), not two (with page-table isolation each
+    // system call costs a forkserver child several µs and a cold TLB on its way to the target).
+    private readonly byte[] _ahead = new byte[4096];
+    private int _aheadStart, _aheadEnd;
+
     public override bool CanRead => _fd >= 0;
     public override bool CanWrite => _fd >= 0;
     public override bool CanSeek => false;
 
-    public override int Read(Span<byte> buffer) => buffer.IsEmpty ? 0 : Libc.Read(Descriptor, buffer);
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty) return 0;
+        if (_aheadStart == _aheadEnd)
+        {
+            if (buffer.Length >= _ahead.Length) return Libc.Read(Descriptor, buffer);
+            _aheadStart = 0;
+            _aheadEnd = Libc.Read(Descriptor, _ahead);
+            if (_aheadEnd == 0) return 0;
+        }
+        int n = Math.Min(buffer.Length, _aheadEnd - _aheadStart);
+        new ReadOnlySpan<byte>(_ahead, _aheadStart, n).CopyTo(buffer); // not AsSpan: MemoryExtensions would load the System.Memory facade in every child
+        _aheadStart += n;
+        return n;
+    }
 
     public override int Read(byte[] buffer, int offset, int count)
     {

@@ -31,6 +31,25 @@ public class DescriptorStreamTests
     }
 
     [Fact]
+    public void A_small_read_takes_what_the_descriptor_has_in_one_call_and_serves_the_rest_from_it()
+    {
+        (int a, int b) = Libc.CreateSocketPair();
+        using var left = new DescriptorStream(a);
+        using var peer = new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(a, ownsHandle: false));
+        using (var right = new DescriptorStream(b))
+        {
+            var two = new MemoryStream();
+            Framing.Write(two, "first"u8);
+            Framing.Write(two, "second"u8);
+            right.Write(two.ToArray()); // both frames in one write
+        }
+        Assert.Equal("first"u8.ToArray(), Framing.Read(left));
+        Assert.Equal(0, peer.Available); // the header's read took both frames off the socket
+        Assert.Equal("second"u8.ToArray(), Framing.Read(left));
+        Assert.Null(Framing.Read(left)); // then the peer's close
+    }
+
+    [Fact]
     public void Disposing_twice_is_safe_and_use_after_dispose_is_refused()
     {
         (int a, int b) = Libc.CreateSocketPair();
