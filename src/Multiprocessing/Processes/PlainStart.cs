@@ -26,20 +26,8 @@ internal static class PlainStart
         {
             var r = new ByteCursor(payload);
             if (r.ReadByte() != BinarySerializer.FormatVersion) return null;
-            string name = r.ReadStringRaw();
-            if (r.ReadByte() != (byte)Tag.Array || r.ReadVarUInt() != WellKnownTypes.Int32Code) return null;
-            int count = r.ReadCount();
-            var identity = new int[count];
-            for (int i = 0; i < count; i++) identity[i] = r.ReadInt32Raw();
-            byte[] authKey = r.ReadRawBytes();
-            if (ReadBool(ref r) is not { } daemon) return null;
-            if (r.ReadByte() != (byte)Tag.Int32) return null;
-            int parentPid = r.ReadInt32Raw();
-            string parentName = r.ReadStringRaw(), startMethod = r.ReadStringRaw();
-            if (ReadBool(ref r) is not { } killOnParentDeath) return null;
-            string className = r.ReadStringRaw();
-            header = new ProcessPayload.Header(name, identity, authKey, daemon, parentPid, parentName, startMethod, killOnParentDeath, className);
-            if (ReadBool(ref r) != true) return null; // not a plain Process: a subclass travels with its fields
+            header = ProcessPayload.ReadHeader(ref r, out bool plain);
+            if (!plain) return null; // a subclass travels with its fields
 
             switch (r.ReadByte())
             {
@@ -78,11 +66,4 @@ internal static class PlainStart
         process.InitializeInChild(header, target, [], null);
         return process;
     }
-
-    private static bool? ReadBool(ref ByteCursor r) => r.ReadByte() switch
-    {
-        (byte)Tag.True => true,
-        (byte)Tag.False => false,
-        _ => null,
-    };
 }

@@ -12,6 +12,44 @@ internal static class ProcessPayload
         string Name, int[] Identity, byte[] AuthKey, bool Daemon, int ParentPid, string ParentName,
         string StartMethod, bool KillOnParentDeath, string ClassName);
 
+    private const byte DaemonFlag = 1, KillOnParentDeathFlag = 2, PlainFlag = 4;
+
+    /// <summary>
+    /// The header is a fixed raw layout, not tagged values: its fields never change type, and
+    /// each tagged value cost the writer its general path (a type switch, boxing, the reference
+    /// table for the identity array) on the way to the child's first line. The flags byte also
+    /// says whether the process is a plain <see cref="Process"/> (a subclass travels with its fields).
+    /// </summary>
+    private static void WriteHeader(ObjectWriter w, Header h, bool plain)
+    {
+        w.WriteStringRaw(h.Name);
+        w.WriteVarUInt((ulong)h.Identity.Length);
+        foreach (int part in h.Identity) w.WriteInt32Raw(part);
+        w.WriteRawBytes(h.AuthKey);
+        w.WriteInt32Raw(h.ParentPid);
+        w.WriteStringRaw(h.ParentName);
+        w.WriteStringRaw(h.StartMethod);
+        w.WriteStringRaw(h.ClassName);
+        w.WriteByte((byte)((h.Daemon ? DaemonFlag : 0) | (h.KillOnParentDeath ? KillOnParentDeathFlag : 0) | (plain ? PlainFlag : 0)));
+    }
+
+    /// <summary>Reads what <see cref="WriteHeader"/> wrote; both readers (this one and <see cref="PlainStart"/>) start here.</summary>
+    internal static Header ReadHeader(ref ByteCursor r, out bool plain)
+    {
+        string name = r.ReadStringRaw();
+        var identity = new int[r.ReadCount()];
+        for (int i = 0; i < identity.Length; i++) identity[i] = r.ReadInt32Raw();
+        byte[] authKey = r.ReadRawBytes();
+        int parentPid = r.ReadInt32Raw();
+        string parentName = r.ReadStringRaw(), startMethod = r.ReadStringRaw(), className = r.ReadStringRaw();
+        byte flags = r.ReadByte();
+        if ((flags & ~(DaemonFlag | KillOnParentDeathFlag | PlainFlag)) != 0)
+            throw new InvalidDataException($"corrupt payload: unknown header flags 0x{flags:x2}");
+        plain = (flags & PlainFlag) != 0;
+        return new Header(name, identity, authKey, (flags & DaemonFlag) != 0, parentPid, parentName, startMethod,
+                          (flags & KillOnParentDeathFlag) != 0, className);
+    }
+
     internal static (byte[] Data, IReadOnlyList<int> Descriptors) Encode(Process process)
     {
         (Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs) = process.StartArguments;
@@ -34,19 +72,10 @@ internal static class ProcessPayload
     {
         return ProcessSerialization.Serializer.SerializeWithDescriptors(SerializationPurpose.ProcessStart, w =>
         {
-            w.WriteStringRaw(h.Name);
-            w.WriteValue(h.Identity);
-            w.WriteRawBytes(h.AuthKey);
-            w.WriteValue(h.Daemon);
-            w.WriteValue(h.ParentPid);
-            w.WriteStringRaw(h.ParentName);
-            w.WriteStringRaw(h.StartMethod);
-            w.WriteValue(h.KillOnParentDeath);
-            w.WriteStringRaw(h.ClassName);
             // A Process subclass travels with its own fields, never the base's live state. A plain
             // Process has none, and naming its type cost the child ~2 ms of cold reflection.
             bool plain = process.GetType() == typeof(Process);
-            w.WriteValue(plain);
+            WriteHeader(w, h, plain);
             if (plain)
             {
                 w.RegisterRoot(process);
@@ -76,11 +105,9 @@ internal static class ProcessPayload
     internal static Process DecodeGeneral(byte[] payload, IReadOnlyCollection<int> inheritedDescriptors) =>
         ProcessSerialization.Serializer.Deserialize(payload, r =>
         {
-            var h = new Header(
-                r.ReadStringRaw(), (int[])r.ReadValue()!, r.ReadRawBytes(), (bool)r.ReadValue()!, (int)r.ReadValue()!,
-                r.ReadStringRaw(), r.ReadStringRaw(), (bool)r.ReadValue()!, r.ReadStringRaw());
+            Header h = ReadHeader(ref r.Cursor, out bool plain);
             Process process;
-            if ((bool)r.ReadValue()!)
+            if (plain)
             {
                 process = Process.CreateUninitialized();
                 r.RegisterRoot(process);

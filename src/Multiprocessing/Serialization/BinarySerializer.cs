@@ -7,8 +7,11 @@ namespace Multiprocessing.Serialization;
 /// </summary>
 internal sealed class BinarySerializer : ISerializer
 {
-    /// <summary>2: well-known type codes and raw primitive arrays; 3: types built from parts, never an assembly-qualified name.</summary>
-    internal const byte FormatVersion = 3;
+    /// <summary>
+    /// 2: well-known type codes and raw primitive arrays; 3: types built from parts, never an
+    /// assembly-qualified name; 4: the start payload's header is a fixed raw layout.
+    /// </summary>
+    internal const byte FormatVersion = 4;
     private readonly TypeCodec[] _codecs;
 
     /// <summary>

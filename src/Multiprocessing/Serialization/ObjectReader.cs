@@ -24,6 +24,9 @@ internal sealed class ObjectReader
 
     public bool AtEnd => _in.AtEnd;
 
+    /// <summary>The read position, for a caller that reads a raw layout of its own (the start payload's header).</summary>
+    public ref ByteCursor Cursor => ref _in;
+
     private ReadOnlySpan<byte> Take(int count) => _in.Take(count);
 
     public byte ReadByte() => _in.ReadByte();

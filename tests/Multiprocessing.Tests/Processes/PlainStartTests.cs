@@ -17,7 +17,7 @@ public class PlainStartTests
 
     private static byte[] Payload(Process p) => ProcessPayload.Encode(p).Data;
 
-    public static TheoryData<string> PlainShapes => ["static method", "capture-free lambda", "no target", "named daemon, non-ASCII name"];
+    public static TheoryData<string> PlainShapes => ["static method", "capture-free lambda", "no target", "named daemon, non-ASCII name", "killed with its parent"];
 
     private static Process MakePlain(string shape) => shape switch
     {
@@ -25,8 +25,15 @@ public class PlainStartTests
         "capture-free lambda" => Spawn.Process(() => { s_calls++; }),
         "no target" => Spawn.Process(target: (Delegate?)null),
         "named daemon, non-ASCII name" => Spawn.Process(StaticTarget, name: "wörker-Ω", daemon: true),
+        "killed with its parent" => WithKillOnParentDeath(Spawn.Process(StaticTarget)),
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),
     };
+
+    private static Process WithKillOnParentDeath(Process p)
+    {
+        p.KillOnParentDeath = true;
+        return p;
+    }
 
     [Theory]
     [MemberData(nameof(PlainShapes))]
@@ -43,6 +50,7 @@ public class PlainStartTests
         Assert.Equal(general.ParentNameForChild, fast.ParentNameForChild);
         Assert.Equal(original.Name, fast.Name);
         Assert.Equal(original.Daemon, fast.Daemon);
+        Assert.Equal(original.KillOnParentDeath, fast.KillOnParentDeath);
         Assert.Equal(original.AuthKey, fast.AuthKey);
         (Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs) = fast.StartArguments;
         Assert.Equal(general.StartArguments.Target?.Method, target?.Method);
@@ -107,6 +115,21 @@ public class PlainStartTests
         versioned[0] ^= 0x40;
         Assert.Null(PlainStart.TryDecode(versioned));
         Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(versioned, []));
+    }
+
+    [Fact]
+    public void Unknown_header_flags_are_a_corrupt_payload_for_both_readers()
+    {
+        using Process original = Spawn.Process(StaticTarget);
+        byte[] payload = Payload(original);
+        var r = new Multiprocessing.Serialization.ByteCursor(payload);
+        r.ReadByte(); // the format version
+        ProcessPayload.ReadHeader(ref r, out bool plain);
+        Assert.True(plain);
+        payload[r.Position - 1] |= 0x80; // the flags byte ends the header
+        Assert.Null(PlainStart.TryDecode(payload));
+        var e = Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(payload, []));
+        Assert.Contains("unknown header flags 0x84", e.Message);
     }
 
     [Fact]
