@@ -41,6 +41,18 @@ internal sealed class ClosureAnalyzer
     }
 
     /// <summary>
+    /// Whether <paramref name="target"/> is the compiler's stateless singleton (the <c>&lt;&gt;9</c>
+    /// field of a <c>&lt;&gt;c</c> class) that a lambda capturing nothing is closed over.
+    /// </summary>
+    public static bool IsStatelessSingleton(object target) =>
+        s_singletons.GetOrAdd(target.GetType(), static t => new Singleton(
+            IsCompilerGenerated(t) ? t.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null) : null)).Instance == target;
+
+    // Per type, looked up once: a field lookup by name on every delegate of every message.
+    private sealed record Singleton(object? Instance);
+    private static readonly SyncCache<Type, Singleton> s_singletons = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
     /// What each method reaches, scanned once per process: reading and resolving a lambda's IL
     /// took longer than the rest of a start's serialization, and a method's IL never changes.
     /// </summary>

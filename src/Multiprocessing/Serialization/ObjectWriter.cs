@@ -67,14 +67,27 @@ internal sealed class ObjectWriter
         WriteInt32Raw(fd);
     }
 
-    private readonly record struct PathSegment(string? Text, object? Key, int Index)
+    private enum PathKind : byte { Text, Index, Key, Field, CapturedVariable, DelegateTarget, Closure }
+
+    /// <summary>One step of the path, formatted only if a refusal names it.</summary>
+    private readonly record struct PathSegment(PathKind Kind, string? Text, object? Key, int Index, MemberInfo? Member)
     {
-        public override string ToString() => Text ?? (Key is not null ? $"[{Key}]" : $"[{Index}]");
+        public override string ToString() => Kind switch
+        {
+            PathKind.Text => Text!,
+            PathKind.Index => $"[{Index}]",
+            PathKind.Key => $"[{Key}]",
+            PathKind.Field => $"field '{DisplayFieldName((FieldInfo)Member!)}'",
+            PathKind.CapturedVariable => $"captured variable '{DisplayFieldName((FieldInfo)Member!)}'",
+            PathKind.Closure => $"closure of '{Member!.Name}'",
+            _ => $"target of '{Member!.Name}'",
+        };
     }
 
-    public void PushPath(string segment) => Push(new PathSegment(segment, null, 0));
-    private void PushIndex(int index) => Push(new PathSegment(null, null, index));
-    private void PushKey(object key) => Push(new PathSegment(null, key, 0));
+    public void PushPath(string segment) => Push(new PathSegment(PathKind.Text, segment, null, 0, null));
+    private void PushIndex(int index) => Push(new PathSegment(PathKind.Index, null, null, index, null));
+    private void PushKey(object key) => Push(new PathSegment(PathKind.Key, null, key, 0, null));
+    private void PushMember(PathKind kind, MemberInfo member) => Push(new PathSegment(kind, null, null, 0, member));
 
     private void Push(PathSegment segment)
     {
@@ -123,7 +136,18 @@ internal sealed class ObjectWriter
     /// <summary>How each named type is written, built once: the names are computed strings.</summary>
     private static readonly SyncCache<Type, NamedType> s_names = new(ReferenceEqualityComparer.Instance);
 
-    private sealed record NamedType(string Assembly, string Name, int Token);
+    /// <summary>A named type's encoding (the Named code, assembly, full name, token), built once: its strings were UTF-8 encoded per payload.</summary>
+    private sealed record NamedType(byte[] Encoded);
+
+    private static NamedType EncodeNamed(Type t)
+    {
+        var w = new ObjectWriter([], SerializationPurpose.Message, null);
+        w.WriteVarUInt(WellKnownTypes.Named);
+        w.WriteStringRaw(t.Assembly.GetName().Name!);
+        w.WriteStringRaw(t.FullName!);
+        w.WriteInt32Raw(t.MetadataToken);
+        return new NamedType(w.ToArray());
+    }
 
     /// <summary>Writes a type as <see cref="WellKnownTypes"/> describes; each named type once per payload, then its session code.</summary>
     public void WriteType(Type type)
@@ -153,11 +177,8 @@ internal sealed class ObjectWriter
         if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)(WellKnownTypes.FirstSessionCode + index)); return; }
         if (type.IsGenericParameter || type.ContainsGenericParameters && !type.IsGenericTypeDefinition || type.HasElementType || type.FullName is null)
             throw Refuse(type, "it is an open generic type, a pointer or a by-reference type");
-        NamedType named = s_names.GetOrAdd(type, static t => new NamedType(t.Assembly.GetName().Name!, t.FullName!, t.MetadataToken));
-        WriteVarUInt(WellKnownTypes.Named);
-        WriteStringRaw(named.Assembly);
-        WriteStringRaw(named.Name);
-        WriteInt32Raw(named.Token);
+        byte[] named = s_names.GetOrAdd(type, EncodeNamed).Encoded;
+        named.CopyTo(Grow(named.Length));
         _types[type] = _types.Count;
     }
 
@@ -312,7 +333,7 @@ internal sealed class ObjectWriter
         WriteVarUInt((ulong)fields.Count);
         foreach (FieldInfo f in fields)
         {
-            PushPath(closure ? $"captured variable '{DisplayFieldName(f)}'" : $"field '{DisplayFieldName(f)}'");
+            PushMember(closure ? PathKind.CapturedVariable : PathKind.Field, f);
             WriteStringRaw(f.DeclaringType == type ? f.Name : f.DeclaringType!.Name + "::" + f.Name);
             WriteValue(f.GetValue(value));
             PopPath();
@@ -351,8 +372,7 @@ internal sealed class ObjectWriter
             foreach (Type g in generic) WriteType(g);
 
             object? target = d.Target;
-            if (target is not null && ClosureAnalyzer.IsCompilerGenerated(target.GetType()) &&
-                target.GetType().GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null) == target)
+            if (target is not null && ClosureAnalyzer.IsStatelessSingleton(target))
             {
                 // A non-capturing lambda: its target is the compiler's stateless singleton, which
                 // the reader does not fetch (ObjectReader.ReadDelegate: closed over null).
@@ -362,7 +382,7 @@ internal sealed class ObjectWriter
             WriteByte(target is null ? (byte)0 : (byte)1);
             if (target is not null)
             {
-                PushPath(ClosureAnalyzer.IsCompilerGenerated(target.GetType()) ? $"closure of '{method.Name}'" : $"target of '{method.Name}'");
+                PushMember(ClosureAnalyzer.IsCompilerGenerated(target.GetType()) ? PathKind.Closure : PathKind.DelegateTarget, method);
                 WriteValue(target);
                 PopPath();
             }
