@@ -41,7 +41,7 @@ internal static class Compare
         rows.Add(new Row("bare `dotnet exec` hello-world start→exit (ms)", Ms(hello), Empty(), "the floor for a cold .NET child"));
         double spawnEntry = TargetEntry(spawn, reps, warmup, waitForSpare: null);
         double forkServerEntry = TargetEntry(Context.Get("forkserver"), reps, warmup, waitForSpare: SpareReady);
-        rows.Add(new Row("Start()→first line of the target (ms)", $"{Ms(spawnEntry)} (spawn); {Ms(forkServerEntry)} (forkserver)", NA(),
+        rows.Add(new Row("Start()→first line of the target (ms)", $"{Ms(spawnEntry)} (spawn); {forkServerEntry.ToString("F2", CultureInfo.InvariantCulture)} (forkserver)", NA(),
             "forkserver target: ≤ 0.5 ms"));
 
         (Memory ourMem, Memory helloMem, Memory consoleMem) = Measure.IdleTrio(spawn);

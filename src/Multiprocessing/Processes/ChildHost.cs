@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Multiprocessing.Interop;
 using Multiprocessing.Spawning;
 using Multiprocessing.Wire;
+using Diag = System.Diagnostics;
 
 namespace Multiprocessing;
 
@@ -103,6 +104,11 @@ internal static class ChildHost
             try
             {
                 frame = Framing.Read(stream);
+                while (spare && frame is not null && ChannelMessage.Parse(frame, out _) == ChannelMessageKind.Wake)
+                {
+                    AwaitPayload(stream);
+                    frame = Framing.Read(stream);
+                }
             }
             catch (IOException) when (spare)
             {
@@ -165,6 +171,19 @@ internal static class ChildHost
             Console.Error.WriteLine($"Process {self.Name}:\nKeyboardInterrupt");
             Environment.Exit(1);
         });
+    }
+
+    /// <summary>
+    /// A forkserver spare told that its payload follows: watch for it for up to a millisecond
+    /// rather than sleep, so the CPU is awake when it comes (measured on a 2-core VM: a sleeping
+    /// spare woke ~0.15 ms after the payload was written, a watching one within ~15 µs). Then, or
+    /// on a single core, where watching would take the CPU from the parent's encoding, it blocks.
+    /// </summary>
+    private static void AwaitPayload(DescriptorStream stream)
+    {
+        if (Environment.ProcessorCount < 2) return;
+        long until = Diag.Stopwatch.GetTimestamp() + Diag.Stopwatch.Frequency / 1000;
+        while (!stream.HasDataNow && Diag.Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
     }
 
     private static void Report(Exception e)

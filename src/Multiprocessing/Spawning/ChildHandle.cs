@@ -37,6 +37,31 @@ internal sealed class ChildHandle : IDisposable
         _ = MonitorAsync();
     }
 
+    /// <summary>Tells a forkserver spare that its payload is on its way (<see cref="ChannelMessageKind.Wake"/>).</summary>
+    internal void SendWake()
+    {
+        try
+        {
+            _stream.Write(s_wake);
+        }
+        catch (IOException)
+        {
+            // A dead spare: the start that follows finds out.
+        }
+    }
+
+    // Framed once: it is written on the way to a start's payload.
+    private static readonly byte[] s_wake = WakeFrame();
+
+    private static byte[] WakeFrame()
+    {
+        byte[] message = ChannelMessage.Create(ChannelMessageKind.Wake, []);
+        byte[] frame = new byte[4 + message.Length];
+        Framing.WriteHeader(frame, message.Length);
+        message.CopyTo(frame, 4);
+        return frame;
+    }
+
     /// <summary>Sends the start payload.</summary>
     /// <param name="bootstrap">The serialized start payload.</param>
     /// <param name="tableSize">Sent with the payload: the parent's descriptor table size, read after the fork, for the child's stray-descriptor probe; 0 when the child closes its strays itself (a forkserver spare).</param>

@@ -56,7 +56,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
     }
 
     /// <summary>
-    /// Arms the replacement of the spare this start is about to take. The replacement's boot costs
+    /// Wakes the spare this start is about to take, and arms its replacement. The replacement's boot costs
     /// ~100 ms of CPU, which would compete with the child just handed over: it starts once that
     /// child ends, or after a short delay if it runs on. Armed here, while the payload is encoded,
     /// because arming a timer wakes the runtime's timer thread: after the payload was written
@@ -65,6 +65,10 @@ internal sealed class ForkServerStartMethod : IStartMethod
     /// </summary>
     public void Anticipate()
     {
+        // The warm spare the start will most likely take wakes now, while the payload is encoded:
+        // waking a sleeping process here costs ~0.15 ms (an idle virtual CPU), which otherwise
+        // came after the payload was written.
+        lock (_lock) _idle.Find(h => h.Ready.IsCompleted)?.SendWake();
         try
         {
             _replenishTimer.Change(ReplenishDelay, Timeout.InfiniteTimeSpan);

@@ -15,6 +15,8 @@ internal enum ChannelMessageKind : byte
     Exit = 3,
     /// <summary>Child → parent: a forkserver spare has warmed up and waits for its payload (no body).</summary>
     Ready = 4,
+    /// <summary>Parent → forkserver spare: a start has begun and its payload follows shortly (no body).</summary>
+    Wake = 5,
 }
 
 /// <summary>

@@ -44,6 +44,9 @@ internal sealed class DescriptorStream(int fd) : Stream
         return Read(buffer.AsSpan(offset, count));
     }
 
+    /// <summary>Whether a read would return at once: bytes already taken in, or the descriptor readable.</summary>
+    public bool HasDataNow => _aheadStart < _aheadEnd || Libc.IsReadable(Descriptor);
+
     public override void Write(ReadOnlySpan<byte> buffer) => Libc.Write(Descriptor, buffer);
 
     public override void Write(byte[] buffer, int offset, int count)

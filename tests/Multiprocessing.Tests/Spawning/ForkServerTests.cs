@@ -88,6 +88,13 @@ public class ForkServerTests
             Assert.True(method.HasWarmSpare);
             HashSet<int> idle = [.. method.IdlePids];
 
+            // Each Start() first tells the spare its payload follows; the spare watches for it a
+            // millisecond, then sleeps again. Wakes with no payload soon after change nothing.
+            method.Anticipate();
+            method.Anticipate();
+            Thread.Sleep(20); // past the spare's watch: the payload below comes to a sleeping spare
+            Assert.Equal(idle, [.. method.IdlePids]);
+
             using Process p = ctx.Process(() => Environment.Exit(4));
             p.Start();
             Assert.Contains(p.Pid!.Value, idle);

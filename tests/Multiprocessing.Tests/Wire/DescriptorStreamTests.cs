@@ -38,13 +38,16 @@ public class DescriptorStreamTests
         using var peer = new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(a, ownsHandle: false));
         using (var right = new DescriptorStream(b))
         {
+            Assert.False(left.HasDataNow); // nothing sent, peer open
             var two = new MemoryStream();
             Framing.Write(two, "first"u8);
             Framing.Write(two, "second"u8);
             right.Write(two.ToArray()); // both frames in one write
         }
+        Assert.True(left.HasDataNow);
         Assert.Equal("first"u8.ToArray(), Framing.Read(left));
         Assert.Equal(0, peer.Available); // the header's read took both frames off the socket
+        Assert.True(left.HasDataNow);     // the second is in the stream's buffer
         Assert.Equal("second"u8.ToArray(), Framing.Read(left));
         Assert.Null(Framing.Read(left)); // then the peer's close
     }
