@@ -51,16 +51,7 @@ internal sealed class ChildHandle : IDisposable
     }
 
     // Framed once: it is written on the way to a start's payload.
-    private static readonly byte[] s_wake = WakeFrame();
-
-    private static byte[] WakeFrame()
-    {
-        byte[] message = ChannelMessage.Create(ChannelMessageKind.Wake, []);
-        byte[] frame = new byte[4 + message.Length];
-        Framing.WriteHeader(frame, message.Length);
-        message.CopyTo(frame, 4);
-        return frame;
-    }
+    private static readonly byte[] s_wake = Framing.Frame(ChannelMessage.Create(ChannelMessageKind.Wake, []));
 
     /// <summary>Sends the start payload.</summary>
     /// <param name="bootstrap">The serialized start payload.</param>

@@ -59,15 +59,21 @@ internal static class Framing
         for (int i = destination.Length - 1; i >= 0; i--, value >>= 8) destination[i] = (byte)value;
     }
 
+    /// <summary>A message and its 4-byte header in one array, ready for a single write.</summary>
+    internal static byte[] Frame(ReadOnlySpan<byte> message)
+    {
+        byte[] buffer = new byte[message.Length + 4];
+        WriteHeader(buffer, message.Length);
+        message.CopyTo(new Span<byte>(buffer, 4, message.Length));
+        return buffer;
+    }
+
     internal static void Write(Stream stream, ReadOnlySpan<byte> message)
     {
         // One write for small messages: fewer syscalls, and a reader never sees a lone header.
         if (message.Length <= 64 * 1024)
         {
-            byte[] buffer = new byte[message.Length + 4];
-            WriteHeader(buffer, message.Length);
-            message.CopyTo(new Span<byte>(buffer, 4, message.Length));
-            stream.Write(buffer);
+            stream.Write(Frame(message));
         }
         else
         {
