@@ -50,7 +50,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
             lock (_lock)
             {
                 PruneIdle();
-                return _idle.Exists(h => h.Ready.IsCompleted);
+                return FirstWarm() is not null;
             }
         }
     }
@@ -65,7 +65,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
     /// </summary>
     public void Anticipate()
     {
-        lock (_lock) _idle.Find(h => h.Ready.IsCompleted)?.SendWake();
+        lock (_lock) FirstWarm()?.SendWake();
         try
         {
             _replenishTimer.Change(ReplenishDelay, Timeout.InfiniteTimeSpan);
@@ -114,11 +114,17 @@ internal sealed class ForkServerStartMethod : IStartMethod
         {
             PruneIdle();
             // A warm spare starts the target at once; one still warming up is still ahead of a fresh boot.
-            ChildHandle? pick = _idle.Find(h => h.Ready.IsCompleted) ?? (_idle.Count > 0 ? _idle[0] : null);
+            ChildHandle? pick = FirstWarm() ?? (_idle.Count > 0 ? _idle[0] : null);
             if (pick is not null) _idle.Remove(pick);
             return pick;
         }
     }
+
+    /// <summary>
+    /// The idle spare that has said it is warm, first in line: the one a start takes, and so the
+    /// one <see cref="Anticipate"/> wakes. Call with <c>_lock</c> held.
+    /// </summary>
+    private ChildHandle? FirstWarm() => _idle.Find(h => h.Ready.IsCompleted);
 
     /// <summary>
     /// Drops dead spares (killed from outside: CPython test_forkserver_sigkill), including one
