@@ -46,15 +46,6 @@ internal static partial class Libc
         return true;
     }
 
-    private const short POLLIN = 0x1;
-
-    /// <summary>Whether <paramref name="fd"/> has data (or end of file) to read now, without waiting.</summary>
-    internal static unsafe bool IsReadable(int fd)
-    {
-        var p = new PollDescriptor { Fd = fd, Events = POLLIN };
-        return Poll(&p, 1, 0) > 0;
-    }
-
     private const int EINTR = 4;
 
     [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]

@@ -32,6 +32,27 @@ internal static partial class Libc
     private static int EAGAIN => OperatingSystem.IsLinux() ? 11 : 35;
 
     /// <summary>
+    /// recv(2) with MSG_DONTWAIT: what the socket has now, up to the buffer; 0 at the end of the
+    /// stream; -1 when nothing is there yet. One call that both asks and takes: a poll for
+    /// readability followed by a read was two, and with page-table isolation every system call
+    /// on a forkserver child's way to its target also costs the TLB refills after it.
+    /// </summary>
+    internal static unsafe int ReceiveNow(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Recv(fd, p, (nuint)buffer.Length, MSG_DONTWAIT);
+                if (n >= 0) return (int)n;
+                int errno = Errno;
+                if (errno == EAGAIN) return -1;
+                if (errno != EINTR) throw new IOException($"recv failed on fd {fd} (errno {errno})");
+            }
+        }
+    }
+
+    /// <summary>
     /// Whether the peer of a stream socket has gone with nothing left to read, asked without
     /// waiting and without taking anything: one recv(2) with MSG_PEEK|MSG_DONTWAIT (0 = end of
     /// stream, EAGAIN = open and empty). .NET has no per-call non-blocking receive, and a poll

@@ -3,7 +3,7 @@ using Multiprocessing.Interop;
 namespace Multiprocessing.Wire;
 
 /// <summary>
-/// Blocking reads and writes on a descriptor this stream owns: the child host's channel. Not a
+/// Blocking reads and writes on a socket descriptor this stream owns: the child host's channel. Not a
 /// <see cref="FileStream"/>: that one's handle, strategy classes and <c>lseek</c> probe were two
 /// dozen type loads and method fix-ups of every spawned child before its target, for a stream
 /// that only ever reads a payload and writes a few frames.
@@ -44,8 +44,21 @@ internal sealed class DescriptorStream(int fd) : Stream
         return Read(buffer.AsSpan(offset, count));
     }
 
-    /// <summary>Whether a read would return at once: bytes already taken in, or the descriptor readable.</summary>
-    public bool HasDataNow => _aheadStart < _aheadEnd || Libc.IsReadable(Descriptor);
+    /// <summary>
+    /// Whether a read would return at once: bytes already taken in, or bytes (or the end of the
+    /// stream) the socket has now, which this takes into the read-ahead buffer without waiting.
+    /// </summary>
+    public bool HasDataNow
+    {
+        get
+        {
+            if (_aheadStart < _aheadEnd) return true;
+            int n = Libc.ReceiveNow(Descriptor, _ahead);
+            if (n < 0) return false;
+            (_aheadStart, _aheadEnd) = (0, n); // 0: the end of the stream, which the next read reports
+            return true;
+        }
+    }
 
     public override void Write(ReadOnlySpan<byte> buffer) => Libc.Write(Descriptor, buffer);
 
