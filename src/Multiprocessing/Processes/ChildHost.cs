@@ -95,6 +95,7 @@ internal static class ChildHost
             {
                 // The parent is gone: the read below sees EOF and this spare exits.
             }
+            SpareWarmUp.FaultInNextAllocations();
         }
 
         Process self;
