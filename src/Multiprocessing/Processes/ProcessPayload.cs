@@ -20,7 +20,7 @@ internal static class ProcessPayload
     /// table for the identity array) on the way to the child's first line. The flags byte also
     /// says whether the process is a plain <see cref="Process"/> (a subclass travels with its fields).
     /// </summary>
-    private static void WriteHeader(ObjectWriter w, Header h, bool plain)
+    internal static void WriteHeader(ObjectWriter w, Header h, bool plain)
     {
         w.WriteStringRaw(h.Name);
         w.WriteVarUInt((ulong)h.Identity.Length);
@@ -68,7 +68,12 @@ internal static class ProcessPayload
     }
 
     private static (byte[] Data, IReadOnlyList<int> Descriptors) Encode(Header h, Process process, Delegate? target, object?[] args,
-                                                                         IReadOnlyDictionary<string, object?> kwargs)
+                                                                         IReadOnlyDictionary<string, object?> kwargs) =>
+        PlainStart.TryEncode(h, process, target, args, kwargs) is { } plainClosure ? (plainClosure, []) : EncodeGeneral(h, process, target, args, kwargs);
+
+    /// <summary>Any start, with the serializer (<see cref="PlainStart.TryEncode"/> writes the same bytes for the common closure without it).</summary>
+    internal static (byte[] Data, IReadOnlyList<int> Descriptors) EncodeGeneral(Header h, Process process, Delegate? target, object?[] args,
+                                                                                IReadOnlyDictionary<string, object?> kwargs)
     {
         return ProcessSerialization.Serializer.SerializeWithDescriptors(SerializationPurpose.ProcessStart, w =>
         {

@@ -120,6 +120,9 @@ internal sealed class ObjectWriter
 
     public void WriteInt64Raw(long value) => BinaryPrimitives.WriteInt64LittleEndian(Grow(8), value);
 
+    /// <summary>Appends bytes another writer made (a template), without a length.</summary>
+    public void WriteVerbatim(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Grow(bytes.Length));
+
     public void WriteRawBytes(ReadOnlySpan<byte> bytes)
     {
         WriteVarUInt((ulong)bytes.Length);
@@ -177,8 +180,7 @@ internal sealed class ObjectWriter
         if (_types.TryGetValue(type, out int index)) { WriteVarUInt((ulong)(WellKnownTypes.FirstSessionCode + index)); return; }
         if (type.IsGenericParameter || type.ContainsGenericParameters && !type.IsGenericTypeDefinition || type.HasElementType || type.FullName is null)
             throw Refuse(type, "it is an open generic type, a pointer or a by-reference type");
-        byte[] named = s_names.GetOrAdd(type, EncodeNamed).Encoded;
-        named.CopyTo(Grow(named.Length));
+        WriteVerbatim(s_names.GetOrAdd(type, EncodeNamed).Encoded);
         _types[type] = _types.Count;
     }
 

@@ -78,16 +78,82 @@ public class PlainStartTests
         public override void Run() { }
     }
 
-    public static TheoryData<string> OtherShapes => ["captured lambda", "arguments", "keyword arguments", "Func<Task> target", "multicast", "subclass"];
+    /// <summary>The general writer's bytes for a start, bypassing the plain closure template.</summary>
+    private static byte[] GeneralPayload(Process p)
+    {
+        (Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs) = p.StartArguments;
+        return ProcessPayload.EncodeGeneral(p.CreateHeader(), p, target, args, kwargs).Data;
+    }
+
+    private static void Capture(string? text, int count, long big, bool flag, double ratio) =>
+        s_seen = $"{text}|{count}|{big}|{flag}|{ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    private static string? s_seen;
+
+    public static TheoryData<string> SimpleClosures => ["every simple kind", "a null string", "an inner scope's captures", "unused captures stay behind"];
+
+    private static Process MakeSimpleClosure(string shape)
+    {
+        string text = "wörld";
+        int count = -7;
+        long big = long.MaxValue;
+        bool flag = true;
+        double ratio = 0.25;
+        string? none = null;
+        object unused = new List<int>(); // not a simple value: the template would refuse it, were it sent
+        switch (shape)
+        {
+            case "every simple kind": return Spawn.Process(() => Capture(text, count, big, flag, ratio));
+            case "a null string": return Spawn.Process(() => Capture(none, count, 0, false, 0));
+            case "an inner scope's captures":
+                {
+                    int inner = 5;
+                    return Spawn.Process(() => Capture("x", inner, 1, false, 1));
+                }
+            case "unused captures stay behind":
+                GC.KeepAlive(new Action(() => GC.KeepAlive(unused)));
+                return Spawn.Process(() => Capture(text, 1, 2, true, 3));
+            default: throw new ArgumentOutOfRangeException(nameof(shape));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SimpleClosures))]
+    public void A_lambda_over_simple_captures_is_written_as_the_general_writer_writes_it_and_read_by_both_readers_alike(string shape)
+    {
+        using Process original = MakeSimpleClosure(shape);
+        byte[] payload = Payload(original);
+        (Delegate? target, object?[] args, IReadOnlyDictionary<string, object?> kwargs) = original.StartArguments;
+        Assert.NotNull(PlainStart.TryEncode(original.CreateHeader(), original, target, args, kwargs)); // the template took it
+        Assert.Equal(GeneralPayload(original), payload);
+
+        Process? fast = PlainStart.TryDecode(payload);
+        Assert.NotNull(fast);
+        Process general = ProcessPayload.DecodeGeneral(payload, []);
+        Assert.Equal(GeneralPayload(general), GeneralPayload(fast));
+        s_seen = null;
+        fast.Run();
+        string? fromFast = s_seen;
+        s_seen = null;
+        general.Run();
+        Assert.Equal(s_seen, fromFast);
+        Assert.NotNull(fromFast);
+        if (shape == "every simple kind") Assert.Equal("wörld|-7|9223372036854775807|True|0.25", fromFast);
+    }
+
+    public static TheoryData<string> OtherShapes => ["captured object", "captured array", "captures of two scopes", "arguments", "keyword arguments", "Func<Task> target", "multicast", "subclass"];
 
     [Theory]
     [MemberData(nameof(OtherShapes))]
     public void Other_starts_are_left_to_the_general_reader(string shape)
     {
-        int local = 3;
+        var list = new List<int> { 3 };
+        int[] numbers = [1, 2];
         using Process p = shape switch
         {
-            "captured lambda" => Spawn.Process(() => { local++; }),
+            "captured object" => Spawn.Process(() => GC.KeepAlive(list)),
+            "captured array" => Spawn.Process(() => GC.KeepAlive(numbers)),
+            "captures of two scopes" => TwoScopes(),
             "arguments" => Spawn.Process(new Action<int>(WithArgument), [2]),
             "keyword arguments" => Spawn.Process(new Action<int>(WithArgument), kwargs: new Dictionary<string, object?> { ["n"] = 2 }),
             "Func<Task> target" => Spawn.Process(() => Task.CompletedTask),
@@ -98,6 +164,19 @@ public class PlainStartTests
         byte[] payload = Payload(p);
         Assert.Null(PlainStart.TryDecode(payload));
         Assert.NotNull(ProcessPayload.Decode(payload, [])); // and the general reader takes it
+    }
+
+    /// <summary>A lambda reading an inner and an outer scope: its closure links to the outer one (a field that is an object).</summary>
+    private static Process TwoScopes()
+    {
+        string outer = "o";
+        Process p = null!;
+        for (int i = 0; i < 1; i++)
+        {
+            int inner = i; // a scope entered once per iteration: a closure of its own, linked to the method's
+            p = Spawn.Process(() => GC.KeepAlive(outer + inner));
+        }
+        return p;
     }
 
     [Fact]

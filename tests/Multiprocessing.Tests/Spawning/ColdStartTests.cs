@@ -40,19 +40,25 @@ public class ColdStartTests
     /// (System.Runtime.InteropServices): not System.Collections (no List or Dictionary on its
     /// path), not System.Threading (CoreLib's Lock, and none taken), not System.Console (stdin
     /// arrives closed), not System.Memory (framing and integers are decoded by hand), not
-    /// System.Linq. A start the serializer decodes (a captured variable) adds System.Collections.
+    /// System.Linq. A lambda over strings and simple numbers is a plain start too; one the
+    /// serializer decodes (a captured array) adds System.Collections.
     /// The targets list the assemblies with arrays only, so they add nothing themselves.
     /// </summary>
     [Theory]
-    [InlineData(false, new[] { "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices" })]
-    [InlineData(true, new[] { "System.Collections", "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices" })]
-    public void A_spawned_child_loads_only_the_facades_its_start_path_needs(bool captured, string[] expected)
+    [InlineData("nothing captured", new[] { "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices" })]
+    [InlineData("a string captured", new[] { "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices" })]
+    [InlineData("an array captured", new[] { "System.Collections", "System.Private.CoreLib", "System.Runtime", "System.Runtime.InteropServices" })]
+    public void A_spawned_child_loads_only_the_facades_its_start_path_needs(string captured, string[] expected)
     {
         string report = Path.Combine(Path.GetTempPath(), $"mp-asm-{Guid.NewGuid():N}");
         Environment.SetEnvironmentVariable(ReportVariable, report); // inherited: a capture-free target cannot be told otherwise
-        using Process p = captured
-            ? Context.Get("spawn").Process(() => WriteAssemblyNames(report))
-            : Context.Get("spawn").Process(WriteAssemblyNamesToInheritedPath);
+        string[] paths = [report];
+        using Process p = captured switch
+        {
+            "nothing captured" => Context.Get("spawn").Process(WriteAssemblyNamesToInheritedPath),
+            "a string captured" => Context.Get("spawn").Process(() => WriteAssemblyNames(report)),
+            _ => Context.Get("spawn").Process(() => WriteAssemblyNames(paths[0])),
+        };
         try
         {
             p.Start();
