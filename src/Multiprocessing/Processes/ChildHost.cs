@@ -95,7 +95,6 @@ internal static class ChildHost
             {
                 // The parent is gone: the read below sees EOF and this spare exits.
             }
-            SpareWarmUp.FaultInNextAllocations();
         }
 
         Process self;

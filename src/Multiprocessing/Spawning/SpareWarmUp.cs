@@ -53,20 +53,6 @@ internal static class SpareWarmUp
         Environment.SetEnvironmentVariable(PrepareVariable, null);
     }
 
-    /// <summary>
-    /// Starts a fresh allocation context for this thread now, while the spare is idle. The GC
-    /// clears a context's memory (8 KiB) when it hands it out, and the first touch of each of its
-    /// pages is a page fault: ~45 µs each on this project's virtual machine, two of them on the
-    /// way from a spare's payload to its target in every start (found with
-    /// <c>perf record -e page-faults</c>). The first array ends the current context (it is larger
-    /// than one), the second opens and clears the next, whose ~8 KiB the start path then uses.
-    /// </summary>
-    internal static void FaultInNextAllocations()
-    {
-        GC.KeepAlive(new byte[8 * 1024]);
-        GC.KeepAlive(new byte[16]);
-    }
-
     /// <summary>JIT-compiles the targets the parent named (after <see cref="Preload"/>: their assemblies are loaded); one that does not resolve is skipped.</summary>
     internal static int PrepareTargets(string? variable)
     {
