@@ -86,15 +86,16 @@ internal static partial class PlainStart
             {
                 // As ObjectReader.ReadFieldwise does, with the runtime's own field lookup (the
                 // reader's cache is a Dictionary, whose facade a child would load for it). A base
-                // class's field ("Base::name"), one this build lacks or a value of another type is
-                // left to the general reader, which reports what is wrong.
+                // class's field ("Base::name" matches no field here), one this build lacks or a
+                // value of another type is left to the general reader, which reports what is wrong.
+                // No string search on the name: in a cold process on this AVX-512 machine the
+                // first vectorized search compiled at run time (string.Contains: 2.3 ms).
                 try
                 {
                     closure = RuntimeHelpers.GetUninitializedObject(declaring);
                     for (int i = 0; i < captured.Length; i++)
                     {
-                        if (captured[i].Contains("::", StringComparison.Ordinal) ||
-                            declaring.GetField(captured[i], TypeRules.InstanceFields) is not { } field) return null;
+                        if (declaring.GetField(captured[i], TypeRules.InstanceFields) is not { } field) return null;
                         field.SetValue(closure, values[i]);
                     }
                 }

@@ -141,7 +141,7 @@ public class PlainStartTests
         if (shape == "every simple kind") Assert.Equal("wörld|-7|9223372036854775807|True|0.25", fromFast);
     }
 
-    public static TheoryData<string> OtherShapes => ["captured object", "captured array", "captures of two scopes", "arguments", "keyword arguments", "Func<Task> target", "multicast", "subclass"];
+    public static TheoryData<string> OtherShapes => ["captured object", "captured array", "captures of two scopes", "a derived object's method", "arguments", "keyword arguments", "Func<Task> target", "multicast", "subclass"];
 
     [Theory]
     [MemberData(nameof(OtherShapes))]
@@ -154,6 +154,7 @@ public class PlainStartTests
             "captured object" => Spawn.Process(() => GC.KeepAlive(list)),
             "captured array" => Spawn.Process(() => GC.KeepAlive(numbers)),
             "captures of two scopes" => TwoScopes(),
+            "a derived object's method" => Spawn.Process(new Action(new Derived { Own = 1, Inherited = 2 }.Touch)), // "Base::Inherited" on the wire
             "arguments" => Spawn.Process(new Action<int>(WithArgument), [2]),
             "keyword arguments" => Spawn.Process(new Action<int>(WithArgument), kwargs: new Dictionary<string, object?> { ["n"] = 2 }),
             "Func<Task> target" => Spawn.Process(() => Task.CompletedTask),
@@ -164,6 +165,17 @@ public class PlainStartTests
         byte[] payload = Payload(p);
         Assert.Null(PlainStart.TryDecode(payload));
         Assert.NotNull(ProcessPayload.Decode(payload, [])); // and the general reader takes it
+    }
+
+    private class Base
+    {
+        public int Inherited;
+    }
+
+    private sealed class Derived : Base
+    {
+        public int Own;
+        public void Touch() => s_calls += Own + Inherited;
     }
 
     /// <summary>A lambda reading an inner and an outer scope: its closure links to the outer one (a field that is an object).</summary>
