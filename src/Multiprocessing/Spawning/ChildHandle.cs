@@ -44,9 +44,10 @@ internal sealed class ChildHandle : IDisposable
         {
             _stream.Write(s_wake);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            // A dead spare: the start that follows finds out.
+            // A dead spare (its watch closes the channel once it has seen the exit): the start
+            // that follows prunes it and finds out.
         }
     }
 

@@ -127,6 +127,34 @@ public class ForkServerTests
         }
     }
 
+    /// <summary>
+    /// A spare that died between two prunes is still in the idle list, and its watch has closed
+    /// its channel once it saw the exit: the Wake a Start() sends it must not throw out of Start()
+    /// (it threw ObjectDisposedException, seen once in a loaded run of the killed-spare test).
+    /// </summary>
+    [Fact]
+    public void Waking_a_spare_whose_channel_is_closed_does_not_throw()
+    {
+        (int mine, int theirs) = Multiprocessing.Interop.Libc.CreateSocketPair();
+        using var peer = new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle((IntPtr)theirs, ownsHandle: true));
+        var os = System.Diagnostics.Process.Start("sleep", "60")!;
+        using var child = System.Diagnostics.Process.GetProcessById(os.Id); // the handle disposes its own
+        var handle = new ChildHandle(os, new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle((IntPtr)mine, ownsHandle: true)));
+        try
+        {
+            handle.SendWake(); // an open channel: the frame goes out
+            Assert.True(peer.Poll(5_000_000, System.Net.Sockets.SelectMode.SelectRead));
+            handle.Dispose();  // as the watch does once the child has exited
+            handle.SendWake();
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+            handle.Dispose();
+        }
+    }
+
     internal static bool IsRunning(int pid)
     {
         try
