@@ -114,7 +114,8 @@ public class ForkServerTests
             }
             deadline = DateTime.UtcNow + Long;
             while (!(method.HasWarmSpare && !method.IdlePids.Intersect(before).Any()) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.True(method.HasWarmSpare);
+            Assert.True(method.HasWarmSpare,
+                $"no warm replacement: killed [{string.Join(", ", before)}], idle now [{string.Join(", ", method.IdlePids.Select(pid => $"{pid} {(IsRunning(pid) ? "running" : "gone")}"))}]");
             Assert.Empty(method.IdlePids.Intersect(before));
         }
         finally
