@@ -22,12 +22,14 @@ internal static partial class PlainStart
     internal static byte[]? TryEncode(ProcessPayload.Header header, Process process, Delegate? target, object?[] args,
                                       IReadOnlyDictionary<string, object?> kwargs)
     {
+        // A lambda that captures nothing is closed over the compiler's <>c singleton, which the
+        // general writer does not send (and which PlainStart already reads without the serializer).
         if (target is null || target.GetType() != typeof(Action) || !target.HasSingleTarget || target.Target is not { } closure ||
-            args.Length != 0 || kwargs.Count != 0 || process.GetType() != typeof(Process))
+            ClosureAnalyzer.IsStatelessSingleton(closure) || args.Length != 0 || kwargs.Count != 0 || process.GetType() != typeof(Process))
             return null;
         ClosureShape shape = s_shapes.GetOrAdd(target.Method, ClosureShape.Of);
         if (shape.Fields is not { } fields || closure.GetType() != shape.Type) return null;
-        var w = new ObjectWriter([], SerializationPurpose.ProcessStart, null);
+        ObjectWriter w = Writer();
         w.WriteByte(BinarySerializer.FormatVersion);
         ProcessPayload.WriteHeader(w, header, plain: true);
         w.WriteVerbatim(shape.Prefix);
@@ -42,13 +44,14 @@ internal static partial class PlainStart
 
     private static byte[] MakeNoArguments()
     {
-        var w = Template();
+        var w = Writer();
         w.WriteValue(Array.Empty<object?>());
         w.WriteValue(null);
         return w.ToArray();
     }
 
-    private static ObjectWriter Template() => new([], SerializationPurpose.ProcessStart, null);
+    /// <summary>A writer without codecs: the template's parts and the payload are simple values only.</summary>
+    private static ObjectWriter Writer() => new([], SerializationPurpose.ProcessStart, null);
 
     private static bool IsSimple(Type t) => t == typeof(string) || t == typeof(int) || t == typeof(long) || t == typeof(bool) || t == typeof(double);
 
@@ -67,8 +70,6 @@ internal static partial class PlainStart
             if (type is null || method.IsGenericMethod || type.IsGenericType || type.IsValueType || type.Assembly.IsDynamic ||
                 !ClosureAnalyzer.IsCompilerGenerated(type) || TypeRules.WhyProcessLocal(type) is not null || !TypeRules.IsFieldwise(type))
                 return None;
-            // A lambda that captures nothing is closed over the <>c singleton, which the writer does not send.
-            if (type.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic) is not null) return None;
             var analyzer = new ClosureAnalyzer();
             analyzer.Analyze(method);
             var fields = new List<FieldInfo>();
@@ -79,7 +80,7 @@ internal static partial class PlainStart
                 fields.Add(f);
             }
 
-            ObjectWriter prefix = Template();
+            ObjectWriter prefix = Writer();
             prefix.WriteTag(Tag.Delegate);
             prefix.WriteType(typeof(Action));
             prefix.WriteVarUInt(1); // one method in the invocation list
@@ -93,7 +94,7 @@ internal static partial class PlainStart
             var names = new byte[fields.Count][];
             for (int i = 0; i < names.Length; i++)
             {
-                ObjectWriter name = Template();
+                ObjectWriter name = Writer();
                 name.WriteStringRaw(fields[i].Name);
                 names[i] = name.ToArray();
             }

@@ -90,7 +90,7 @@ public class PlainStartTests
 
     private static string? s_seen;
 
-    public static TheoryData<string> SimpleClosures => ["every simple kind", "a null string", "an inner scope's captures", "unused captures stay behind"];
+    public static TheoryData<string> SimpleClosures => ["every simple kind", "a null string", "an inner scope's captures", "unused captures stay behind", "a <>c instance that is not the singleton"];
 
     private static Process MakeSimpleClosure(string shape)
     {
@@ -109,6 +109,12 @@ public class PlainStartTests
                 {
                     int inner = 5;
                     return Spawn.Process(() => Capture("x", inner, 1, false, 1));
+                }
+            case "a <>c instance that is not the singleton": // as a spare's rehearsal makes (SpareWarmUp.RehearseInstanceTarget)
+                {
+                    Action free = () => Capture("c", 0, 0, false, 0);
+                    object instance = System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(free.Target!.GetType());
+                    return Spawn.Process((Action)free.Method.CreateDelegate(typeof(Action), instance));
                 }
             case "unused captures stay behind":
                 GC.KeepAlive(new Action(() => GC.KeepAlive(unused)));
