@@ -14,6 +14,8 @@ namespace Multiprocessing.Spawning;
 internal sealed class ForkServerStartMethod : IStartMethod
 {
     private static readonly TimeSpan ReplenishDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(60);
 
     private readonly Func<HostInfo> _host;
     private readonly int _spares;
@@ -23,6 +25,8 @@ internal sealed class ForkServerStartMethod : IStartMethod
     private readonly Timer _replenishTimer;
     private int _launching;
     private bool _discarded;
+    /// <summary>Wait before the next try after a spare's launch failed; doubles while launches keep failing.</summary>
+    private TimeSpan _retryDelay = FirstRetryDelay;
 
     internal ForkServerStartMethod(Func<HostInfo> host, int spares = 1)
     {
@@ -175,13 +179,25 @@ internal sealed class ForkServerStartMethod : IStartMethod
                     ChildHandle spare = LaunchHost([]);
                     lock (_lock)
                     {
+                        _retryDelay = FirstRetryDelay;
                         if (_discarded) spare.Dispose();
                         else _idle.Add(spare);
                     }
                 }
-                catch (Exception e) when (e is InvalidOperationException or IOException or PlatformNotSupportedException or NotSupportedException)
+                catch (Exception)
                 {
-                    // No spare this time; the next Start() launches a host itself and says why if it fails.
+                    // Any failure (fork's EAGAIN and socketpair's EMFILE arrive as Win32Exception and
+                    // SocketException): no spare this time, and nothing else would ask again until
+                    // a start or an exit, so try later, less often while it keeps failing. A start
+                    // meanwhile launches a host itself and says why if that fails too.
+                    lock (_lock)
+                    {
+                        if (!_discarded)
+                        {
+                            _replenishTimer.Change(_retryDelay, Timeout.InfiniteTimeSpan);
+                            _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+                        }
+                    }
                 }
                 finally
                 {

@@ -128,6 +128,32 @@ public class ForkServerTests
         }
     }
 
+    [Fact]
+    public void A_spare_whose_launch_failed_is_tried_again_without_a_start()
+    {
+        // The first launch fails in the parent, as fork(2) does with EAGAIN: the background
+        // replenish must try again by itself, or the context has no spare until the next start.
+        int calls = 0;
+        var method = new ForkServerStartMethod(() => Interlocked.Increment(ref calls) == 1
+            ? throw new System.ComponentModel.Win32Exception(11, "Resource temporarily unavailable")
+            : HostInfo.Current(false));
+        try
+        {
+            method.Anticipate(); // arms the replenish, as every Start() does
+            var deadline = DateTime.UtcNow + Long;
+            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.True(method.HasWarmSpare, $"no spare after {Volatile.Read(ref calls)} launch attempt(s)");
+            Assert.True(Volatile.Read(ref calls) >= 2);
+        }
+        finally
+        {
+            IReadOnlyList<int> spares = method.DiscardSpares();
+            var deadline = DateTime.UtcNow + Long;
+            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.DoesNotContain(spares, IsRunning);
+        }
+    }
+
     /// <summary>
     /// A spare that died between two prunes is still in the idle list, and its watch has closed
     /// its channel once it saw the exit: the Wake a Start() sends it must not throw out of Start()
