@@ -202,6 +202,8 @@ internal sealed class ObjectReader
             case Tag.Array: return ReadArray();
             case Tag.List: return ReadList();
             case Tag.Dictionary: return ReadDictionary();
+            case Tag.ComparedDictionary: return ReadComparedDictionary();
+            case Tag.ComparedSet: return ReadComparedSet();
             case Tag.Object: return ReadFieldwise(null);
             case Tag.Delegate: return ReadDelegate();
             case Tag.Fallback:
@@ -282,6 +284,54 @@ internal sealed class ObjectReader
             dict[key] = ReadValue();
         }
         return dict;
+    }
+
+    private IDictionary ReadComparedDictionary()
+    {
+        Type type = ReadCollectionType(typeof(Dictionary<,>));
+        // The writer registered the dictionary before its comparer: keep the reference numbers in step.
+        int slot = Reserve();
+        var dict = (IDictionary)ConstructWith(type, ReadComparer());
+        _refs[slot] = dict;
+        int count = ReadCount();
+        for (int i = 0; i < count; i++)
+        {
+            object key = ReadValue() ?? throw new InvalidDataException("corrupt payload: null dictionary key");
+            dict[key] = ReadValue();
+        }
+        return dict;
+    }
+
+    private object ReadComparedSet()
+    {
+        Type type = ReadCollectionType(typeof(HashSet<>));
+        int slot = Reserve();
+        object set = ConstructWith(type, ReadComparer());
+        _refs[slot] = set;
+        int count = ReadCount();
+        MethodInfo add = type.GetMethod(nameof(HashSet<int>.Add))!;
+        for (int i = 0; i < count; i++) add.Invoke(set, [ReadValue()]);
+        return set;
+    }
+
+    private object ReadComparer()
+    {
+        byte code = ReadByte();
+        return code == KeyComparers.ObjectFollows
+            ? ReadValue() ?? throw new InvalidDataException("corrupt payload: null comparer")
+            : KeyComparers.FromCode(code);
+    }
+
+    private static object ConstructWith(Type type, object comparer)
+    {
+        try
+        {
+            return Activator.CreateInstance(type, comparer)!;
+        }
+        catch (MissingMethodException e)
+        {
+            throw new InvalidDataException($"corrupt payload: a {comparer.GetType()} cannot compare the keys of a {type}", e);
+        }
     }
 
     private Type ReadCollectionType(Type definition)

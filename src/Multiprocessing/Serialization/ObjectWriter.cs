@@ -253,6 +253,11 @@ internal sealed class ObjectWriter
         if (type.IsArray) { WriteArray((Array)value, type); return; }
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>)) { WriteList((IList)value, type); return; }
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>)) { WriteDictionary((IDictionary)value, type); return; }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(HashSet<>) && KeyComparers.Of(value, type) is { } setComparer)
+        {
+            WriteComparedSet((IEnumerable)value, type, setComparer);
+            return;
+        }
         if (TypeRules.IsFieldwise(type)) { WriteFieldwise(value, type, null); return; }
         WriteFallback(value, type);
     }
@@ -301,7 +306,10 @@ internal sealed class ObjectWriter
 
     private void WriteDictionary(IDictionary dict, Type type)
     {
-        WriteTag(Tag.Dictionary); WriteType(type);
+        // The comparer travels too: a case-insensitive table must not arrive case-sensitive.
+        object? comparer = KeyComparers.Of(dict, type);
+        WriteTag(comparer is null ? Tag.Dictionary : Tag.ComparedDictionary); WriteType(type);
+        if (comparer is not null) WriteComparer(comparer, type);
         WriteVarUInt((ulong)dict.Count);
         foreach (DictionaryEntry e in dict)
         {
@@ -310,6 +318,35 @@ internal sealed class ObjectWriter
             WriteValue(e.Value);
             PopPath();
         }
+    }
+
+    /// <summary>A HashSet with its own comparer (one with the default goes by the fallback, as before).</summary>
+    private void WriteComparedSet(IEnumerable set, Type type, object comparer)
+    {
+        WriteTag(Tag.ComparedSet); WriteType(type);
+        WriteComparer(comparer, type);
+        var items = new List<object?>();
+        foreach (object? item in set) items.Add(item);
+        WriteVarUInt((ulong)items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            PushIndex(i);
+            WriteValue(items[i]);
+            PopPath();
+        }
+    }
+
+    /// <summary>A well-known comparer by code; another one of the application's own classes as an object.</summary>
+    private void WriteComparer(object comparer, Type collection)
+    {
+        byte code = KeyComparers.CodeOf(comparer);
+        WriteByte(code);
+        if (code != KeyComparers.ObjectFollows) return;
+        if (!TypeRules.IsFieldwise(comparer.GetType()))
+            throw Refuse(collection, $"its comparer, a {comparer.GetType().FullName}, is neither a StringComparer nor a class of the application's own that could be sent with it");
+        PushPath("comparer");
+        WriteValue(comparer);
+        PopPath();
     }
 
     /// <summary>Makes <paramref name="root"/> the payload's first reference without writing it: the reader registers its own twin (<see cref="ObjectReader.RegisterRoot"/>).</summary>
