@@ -203,7 +203,8 @@ internal sealed class ObjectReader
             case Tag.List: return ReadList();
             case Tag.Dictionary: return ReadDictionary();
             case Tag.ComparedDictionary: return ReadComparedDictionary();
-            case Tag.ComparedSet: return ReadComparedSet();
+            case Tag.Set: return ReadSet(compared: false);
+            case Tag.ComparedSet: return ReadSet(compared: true);
             case Tag.Object: return ReadFieldwise(null);
             case Tag.Delegate: return ReadDelegate();
             case Tag.Fallback:
@@ -302,16 +303,40 @@ internal sealed class ObjectReader
         return dict;
     }
 
-    private object ReadComparedSet()
+    private object ReadSet(bool compared)
     {
         Type type = ReadCollectionType(typeof(HashSet<>));
+        // The writer registered the set before its comparer: keep the reference numbers in step.
         int slot = Reserve();
-        object set = ConstructWith(type, ReadComparer());
+        SetFiller filler = SetFiller.For(type);
+        object set = compared ? ConstructWith(type, ReadComparer()) : filler.Create();
         _refs[slot] = set;
         int count = ReadCount();
-        MethodInfo add = type.GetMethod(nameof(HashSet<int>.Add))!;
-        for (int i = 0; i < count; i++) add.Invoke(set, [ReadValue()]);
+        for (int i = 0; i < count; i++) filler.Add(set, ReadValue());
         return set;
+    }
+
+    /// <summary>Makes and fills a HashSet&lt;T&gt; without reflection per item.</summary>
+    private abstract class SetFiller
+    {
+        private static readonly SyncCache<Type, SetFiller> s_fillers = new(ReferenceEqualityComparer.Instance);
+
+        internal static SetFiller For(Type setType) => s_fillers.GetOrAdd(setType,
+            static t => (SetFiller)Activator.CreateInstance(typeof(Filler<>).MakeGenericType(t.GetGenericArguments()[0]))!);
+
+        internal abstract object Create();
+        internal abstract void Add(object set, object? item);
+
+        private sealed class Filler<T> : SetFiller
+        {
+            internal override object Create() => new HashSet<T>();
+            internal override void Add(object set, object? item)
+            {
+                if (item is not T && item is not null || item is null && default(T) is not null)
+                    throw new InvalidDataException($"corrupt payload: {item?.GetType().ToString() ?? "null"} in a HashSet<{typeof(T)}>");
+                ((HashSet<T>)set).Add((T)item!);
+            }
+        }
     }
 
     private object ReadComparer()

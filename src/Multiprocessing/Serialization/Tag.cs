@@ -8,6 +8,6 @@ internal enum Tag : byte
     Byte, SByte, Int16, UInt16, UInt32, UInt64, Single, Char, Decimal,
     DateTime, TimeSpan, Guid, DateTimeOffset,
     Enum, Array, List, Dictionary, Object, Delegate, Ref, Custom, Fallback, Type,
-    // A Dictionary or HashSet whose comparer is not the default: the comparer (KeyComparers), then as Dictionary / the items.
-    ComparedDictionary, ComparedSet,
+    // A HashSet: its items. A Dictionary or HashSet whose comparer is not the default: the comparer (KeyComparers) first.
+    ComparedDictionary, Set, ComparedSet,
 }

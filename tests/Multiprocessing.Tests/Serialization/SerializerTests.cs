@@ -179,8 +179,25 @@ public class SerializerTests
     [Fact]
     public void Framework_types_use_the_MessagePack_fallback()
     {
-        var set = new HashSet<int> { 1, 5, 9 };
-        Assert.True(set.SetEquals(Assert.IsType<HashSet<int>>(RoundTrip(set))));
+        var queue = new Queue<int>([1, 5, 9]);
+        Assert.Equal(queue, Assert.IsType<Queue<int>>(RoundTrip(queue)));
+    }
+
+    [Fact]
+    public void A_hash_set_is_written_natively_with_its_shared_references()
+    {
+        var node = new Node { Name = "shared" };
+        var set = new HashSet<object?> { 1, "two", null, node };
+        List<object?> back = Assert.IsType<List<object?>>(RoundTrip(new List<object?> { set, node, set }));
+        var setBack = Assert.IsType<HashSet<object?>>(back[0]);
+        Assert.Equal(4, setBack.Count);
+        Assert.Contains(1, setBack);
+        Assert.Contains("two", setBack);
+        Assert.Contains(null, setBack);
+        Assert.Contains(back[1], setBack); // the node in the set is the node in the list
+        Assert.Same(setBack, back[2]);
+        Assert.True(new HashSet<string?> { "a", null }.SetEquals(Assert.IsType<HashSet<string?>>(RoundTrip(new HashSet<string?> { "a", null }))));
+        Assert.Empty(Assert.IsType<HashSet<Guid>>(RoundTrip(new HashSet<Guid>())));
     }
 
     [Fact]

@@ -75,6 +75,36 @@ public class ColdStartTests
         }
     }
 
+    /// <summary>
+    /// A HashSet argument is decoded by the library's own reader: the MessagePack fallback it
+    /// once took cost a child 50–270 ms to load (dotnet-process-notes §4e).
+    /// </summary>
+    [Fact]
+    public void A_HashSet_argument_reaches_the_child_without_the_MessagePack_fallback()
+    {
+        string report = Path.Combine(Path.GetTempPath(), $"mp-set-{Guid.NewGuid():N}");
+        using Process p = Context.Get("spawn").Process(WriteAssemblyNamesToEach, args: [new HashSet<string> { report }]);
+        try
+        {
+            p.Start();
+            Assert.True(p.Join(TimeSpan.FromSeconds(60)), "the child did not finish");
+            Assert.Equal(0, p.ExitCode);
+            string[] names = File.ReadAllLines(report);
+            Assert.Contains("Multiprocessing", names);
+            Assert.DoesNotContain(names, n => n.StartsWith("MessagePack", StringComparison.Ordinal));
+        }
+        finally
+        {
+            if (p.IsAlive) { p.Kill(); p.Join(); }
+            File.Delete(report);
+        }
+    }
+
+    private static void WriteAssemblyNamesToEach(HashSet<string> paths)
+    {
+        foreach (string path in paths) WriteAssemblyNames(path);
+    }
+
     private const string ReportVariable = "MP_TEST_ASSEMBLY_REPORT";
 
     private static void WriteAssemblyNamesToInheritedPath() => WriteAssemblyNames(Environment.GetEnvironmentVariable(ReportVariable)!);
