@@ -80,3 +80,137 @@ internal static partial class Libc
         }
     }
 }
+
+// Descriptor passing over an AF_UNIX socket (SCM_RIGHTS), as CPython's forkserver passes a start's
+// descriptors to the process it forks (multiprocessing.reduction.sendfds/recvfds). Linux layouts
+// (glibc; musl's padded ints read the same on little-endian machines); elsewhere callers keep to
+// plain reads and writes.
+internal static partial class Libc
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct IoVector
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct MessageHeader
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVector* Vectors;
+        public nuint VectorCount;
+        public byte* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    private const int SOL_SOCKET = 1, SCM_RIGHTS = 1;
+    private const int MSG_CTRUNC = 0x8, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+    private const int ControlHeaderSize = 16; // struct cmsghdr: size_t len, int level, int type
+
+    /// <summary>The most descriptors one message may carry (the kernel's SCM_MAX_FD).</summary>
+    internal const int MaxPassedDescriptors = 253;
+
+    private static int ControlSpace(int descriptors) => ControlHeaderSize + (descriptors * sizeof(int) + 7 & ~7);
+
+    [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
+    private static unsafe partial nint SendMessage(int fd, MessageHeader* message, int flags);
+
+    [LibraryImport(Library, EntryPoint = "recvmsg", SetLastError = true)]
+    private static unsafe partial nint ReceiveMessage(int fd, MessageHeader* message, int flags);
+
+    /// <summary>
+    /// Sends the first bytes of <paramref name="data"/> with <paramref name="descriptors"/>
+    /// attached (the receiver gets its own copies, close-on-exec); returns how many bytes went,
+    /// at least one. Waits for room on a non-blocking socket.
+    /// </summary>
+    internal static unsafe int SendWithDescriptors(SafeHandle socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> descriptors)
+    {
+        if (data.IsEmpty || descriptors.IsEmpty || descriptors.Length > MaxPassedDescriptors)
+            throw new ArgumentException("one byte or more, and 1 to 253 descriptors");
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)socket.DangerousGetHandle();
+            int space = ControlSpace(descriptors.Length);
+            byte* control = stackalloc byte[space];
+            new Span<byte>(control, space).Clear();
+            *(nuint*)control = (nuint)(ControlHeaderSize + descriptors.Length * sizeof(int));
+            ((int*)control)[2] = SOL_SOCKET;
+            ((int*)control)[3] = SCM_RIGHTS;
+            descriptors.CopyTo(new Span<int>(control + ControlHeaderSize, descriptors.Length));
+            fixed (byte* p = data)
+            {
+                var vector = new IoVector { Base = p, Length = (nuint)data.Length };
+                var header = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = (nuint)space };
+                while (true)
+                {
+                    nint n = SendMessage(fd, &header, MSG_NOSIGNAL);
+                    if (n > 0) return (int)n;
+                    int errno = Errno;
+                    if (errno == EAGAIN) WaitWritable(fd);
+                    else if (errno != EINTR) throw new IOException($"sendmsg failed on fd {fd} (errno {errno})");
+                }
+            }
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+    }
+
+    private const short POLLOUT = 0x4;
+
+    private static unsafe void WaitWritable(int fd)
+    {
+        var entry = new PollDescriptor { Fd = fd, Events = POLLOUT };
+        while (Poll(&entry, 1, -1) < 0)
+            if (Errno != EINTR) throw new IOException($"poll failed on fd {fd} (errno {Errno})");
+    }
+
+    /// <summary>
+    /// recvmsg(2) into <paramref name="buffer"/>: the count read, 0 at the end of the stream, -1
+    /// when <paramref name="dontWait"/> and nothing is there yet. Descriptors that came with the
+    /// bytes are appended to <paramref name="received"/> (close-on-exec).
+    /// </summary>
+    internal static unsafe int ReceiveWithDescriptors(int fd, Span<byte> buffer, bool dontWait, ref int[]? received)
+    {
+        int space = ControlSpace(MaxPassedDescriptors);
+        byte* control = stackalloc byte[space];
+        fixed (byte* p = buffer)
+        {
+            var vector = new IoVector { Base = p, Length = (nuint)buffer.Length };
+            var header = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = (nuint)space };
+            nint n;
+            while (true)
+            {
+                n = ReceiveMessage(fd, &header, MSG_CMSG_CLOEXEC | (dontWait ? MSG_DONTWAIT : 0));
+                if (n >= 0) break;
+                int errno = Errno;
+                if (dontWait && errno == EAGAIN) return -1;
+                if (errno != EINTR) throw new IOException($"recvmsg failed on fd {fd} (errno {errno})");
+                header.ControlLength = (nuint)space;
+            }
+            for (nuint at = 0; at + ControlHeaderSize <= header.ControlLength;)
+            {
+                nuint length = *(nuint*)(control + at);
+                if (length < ControlHeaderSize || at + length > header.ControlLength) break;
+                int* fields = (int*)(control + at);
+                if (fields[2] == SOL_SOCKET && fields[3] == SCM_RIGHTS)
+                {
+                    // An array, not a List: the List's facade (System.Collections) would load in every child.
+                    int count = (int)(length - ControlHeaderSize) / sizeof(int), had = received?.Length ?? 0;
+                    Array.Resize(ref received, had + count);
+                    new ReadOnlySpan<int>(control + at + ControlHeaderSize, count).CopyTo(new Span<int>(received, had, count));
+                }
+                at += length + 7 & ~(nuint)7;
+            }
+            if ((header.Flags & MSG_CTRUNC) != 0)
+                throw new IOException($"recvmsg on fd {fd}: descriptors sent with the data did not fit and were dropped");
+            return (int)n;
+        }
+    }
+}

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Multiprocessing.Interop;
+using Multiprocessing.Serialization;
 using Multiprocessing.Spawning;
 using Multiprocessing.Wire;
 using Diag = System.Diagnostics;
@@ -120,9 +121,13 @@ internal static class ChildHost
             if (frame is null) throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
             ChannelMessageKind kind = ChannelMessage.Parse(frame, out ReadOnlyMemory<byte> body);
             if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
-            int tableSize = ChannelMessage.SplitBootstrap(ref body);
+            int tableSize = ChannelMessage.SplitBootstrap(ref body, out int[] passed);
             if (!spare) StrayDescriptors.CloseInChild(fd, inherited, tableSize);
-            self = ProcessPayload.Decode(body.ToArray(), inherited);
+            // A spare's descriptors came with the frame; a spawned child's are inherited under their numbers.
+            DescriptorTable descriptors = passed.Length > 0
+                ? DescriptorTable.Received(passed, stream.TakeReceivedDescriptors())
+                : DescriptorTable.Inherited(inherited);
+            self = ProcessPayload.Decode(body.ToArray(), descriptors);
         }
         catch (Exception e)
         {

@@ -64,7 +64,7 @@ internal static class ProcessPayload
     internal static void Rehearse(Delegate target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
     {
         var h = new Header("rehearsal", [1], new byte[32], false, Environment.ProcessId, "MainProcess", "forkserver", false, "Process");
-        _ = Decode(Encode(h, Process.CreateUninitialized(), target, args, kwargs).Data, []);
+        _ = Decode(Encode(h, Process.CreateUninitialized(), target, args, kwargs).Data, DescriptorTable.None);
     }
 
     private static (byte[] Data, IReadOnlyList<int> Descriptors) Encode(Header h, Process process, Delegate? target, object?[] args,
@@ -103,11 +103,11 @@ internal static class ProcessPayload
         });
     }
 
-    internal static Process Decode(byte[] payload, IReadOnlyCollection<int> inheritedDescriptors) =>
-        PlainStart.TryDecode(payload) ?? DecodeGeneral(payload, inheritedDescriptors);
+    internal static Process Decode(byte[] payload, DescriptorTable descriptors) =>
+        PlainStart.TryDecode(payload) ?? DecodeGeneral(payload, descriptors);
 
     /// <summary>Any payload, with the serializer (<see cref="PlainStart"/> takes the common shape without it).</summary>
-    internal static Process DecodeGeneral(byte[] payload, IReadOnlyCollection<int> inheritedDescriptors) =>
+    internal static Process DecodeGeneral(byte[] payload, DescriptorTable descriptors) =>
         ProcessSerialization.Serializer.Deserialize(payload, r =>
         {
             Header h = ReadHeader(ref r.Cursor, out bool plain);
@@ -127,5 +127,5 @@ internal static class ProcessPayload
             var kwargs = (IReadOnlyDictionary<string, object?>?)r.ReadValue();
             process.InitializeInChild(h, target, args, kwargs);
             return process;
-        }, inheritedDescriptors);
+        }, descriptors);
 }

@@ -49,11 +49,11 @@ internal sealed class BinarySerializer : ISerializer
     /// <summary>Like <see cref="Deserialize(ReadOnlySpan{byte})"/> without copying a message already in an array.</summary>
     public object? Deserialize(byte[] data) => Deserialize(data, r => r.ReadValue());
 
-    public T Deserialize<T>(byte[] data, Func<ObjectReader, T> read, IReadOnlyCollection<int>? inheritedDescriptors = null)
+    public T Deserialize<T>(byte[] data, Func<ObjectReader, T> read, DescriptorTable? descriptors = null)
     {
         if (data.Length == 0 || data[0] != FormatVersion)
             throw new InvalidDataException($"payload format version {(data.Length == 0 ? "(empty)" : data[0].ToString())} is not {FormatVersion}");
-        var reader = new ObjectReader(data, _codecs) { InheritedDescriptors = inheritedDescriptors };
+        var reader = new ObjectReader(data, _codecs) { Descriptors = descriptors };
         reader.ReadByte();
         T result;
         try

@@ -31,17 +31,17 @@ internal sealed class ObjectReader
 
     public byte ReadByte() => _in.ReadByte();
 
-    /// <summary>Reads a descriptor written by <see cref="ObjectWriter.WriteInheritedDescriptor"/>; it must be one this process inherited.</summary>
+    /// <summary>Reads a descriptor written by <see cref="ObjectWriter.WriteInheritedDescriptor"/>: this process's number for one the parent passed.</summary>
     public int ReadInheritedDescriptor()
     {
         int fd = ReadInt32Raw();
-        if (InheritedDescriptors is null || !InheritedDescriptors.Contains(fd))
+        if (Descriptors is null || !Descriptors.TryTranslate(fd, out int own))
             throw new InvalidDataException($"corrupt payload: descriptor {fd} was not passed to this process");
-        return fd;
+        return own;
     }
 
     /// <summary>The descriptors the parent passed at start (set by the child host).</summary>
-    public IReadOnlyCollection<int>? InheritedDescriptors { get; init; }
+    public DescriptorTable? Descriptors { get; init; }
 
     public int ReadInt32Raw() => _in.ReadInt32Raw();
 

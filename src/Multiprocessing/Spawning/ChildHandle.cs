@@ -57,11 +57,21 @@ internal sealed class ChildHandle : IDisposable
     /// <summary>Sends the start payload.</summary>
     /// <param name="bootstrap">The serialized start payload.</param>
     /// <param name="tableSize">Sent with the payload: the parent's descriptor table size, read after the fork, for the child's stray-descriptor probe; 0 when the child closes its strays itself (a forkserver spare).</param>
-    internal void SendBootstrap(byte[] bootstrap, int tableSize)
+    /// <param name="passed">Descriptors the payload names that the child did not inherit (a spare booted before they existed): sent with the frame's first byte (SCM_RIGHTS), their numbers here in the message.</param>
+    internal void SendBootstrap(byte[] bootstrap, int tableSize, IReadOnlyList<int> passed)
     {
         try
         {
-            Framing.Write(_stream, ChannelMessage.CreateBootstrap(tableSize, bootstrap));
+            byte[] message = ChannelMessage.CreateBootstrap(tableSize, passed, bootstrap);
+            if (passed.Count == 0)
+            {
+                Framing.Write(_stream, message);
+                return;
+            }
+            byte[] frame = Framing.Frame(message);
+            int[] fds = [.. passed];
+            int sent = Libc.SendWithDescriptors(_channel.SafeHandle, frame.AsSpan(0, 1), fds);
+            _stream.Write(frame, sent, frame.Length - sent);
         }
         catch (IOException)
         {

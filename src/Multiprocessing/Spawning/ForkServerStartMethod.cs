@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Multiprocessing.Interop;
 using Diag = System.Diagnostics;
 
 namespace Multiprocessing.Spawning;
@@ -82,10 +83,13 @@ internal sealed class ForkServerStartMethod : IStartMethod
 
     public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors, System.Reflection.MethodInfo? target)
     {
-        // A spare was started before these descriptors existed and cannot inherit them: such a
-        // start pays for a fresh host, with the same semantics.
-        ChildHandle handle = (descriptors.Count == 0 ? TakeIdle() : null) ?? LaunchHost(descriptors);
-        handle.SendBootstrap(bootstrap, tableSize: 0); // a spare closed its strays at start
+        // A spare was started before these descriptors existed: they go to it with the payload
+        // (SCM_RIGHTS, as CPython's forkserver sends them), where the platform's layout is known.
+        // Otherwise such a start pays for a fresh host, which inherits them, with the same semantics.
+        bool canPass = descriptors.Count == 0 || OperatingSystem.IsLinux() && descriptors.Count <= Libc.MaxPassedDescriptors;
+        ChildHandle? spare = canPass ? TakeIdle() : null;
+        ChildHandle handle = spare ?? LaunchHost(descriptors);
+        handle.SendBootstrap(bootstrap, tableSize: 0, spare is null ? [] : descriptors); // a spare closed its strays at start
         // Noted once the payload is on its way: only later spares use it, and the note (the
         // assembly's name, a lock) would otherwise stand between Start() and the child's first line.
         if (target is not null) _targets.Note(target);

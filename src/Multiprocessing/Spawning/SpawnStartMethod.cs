@@ -14,7 +14,7 @@ internal sealed class SpawnStartMethod : IStartMethod
         (System.Diagnostics.Process os, System.Net.Sockets.Socket channel) = HostLauncher.Launch(_host(), descriptors);
         // Read now, after the fork: every descriptor the child inherited is below it (a table never shrinks).
         var handle = new ChildHandle(os, channel);
-        handle.SendBootstrap(bootstrap, StrayDescriptors.TableSize() ?? 0);
+        handle.SendBootstrap(bootstrap, StrayDescriptors.TableSize() ?? 0, []);
         return handle;
     }
 }

@@ -38,20 +38,33 @@ internal static class ChannelMessage
     }
 
     /// <summary>A Bootstrap message: the table size, then the payload.</summary>
-    internal static byte[] CreateBootstrap(int tableSize, ReadOnlySpan<byte> payload)
+    internal static byte[] CreateBootstrap(int tableSize, IReadOnlyList<int> passed, ReadOnlySpan<byte> payload)
     {
-        byte[] body = new byte[payload.Length + 4];
+        int head = 8 + 4 * passed.Count;
+        byte[] body = new byte[head + payload.Length];
         WriteInt32(body, tableSize);
-        payload.CopyTo(new Span<byte>(body, 4, payload.Length));
+        WriteInt32(body.AsSpan(4), passed.Count);
+        for (int i = 0; i < passed.Count; i++) WriteInt32(body.AsSpan(8 + 4 * i), passed[i]);
+        payload.CopyTo(new Span<byte>(body, head, payload.Length));
         return Create(ChannelMessageKind.Bootstrap, body);
     }
 
-    /// <summary>Takes the table size off a Bootstrap body, leaving the payload in <paramref name="body"/>.</summary>
-    internal static int SplitBootstrap(ref ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// Takes the table size and the passed descriptors' numbers in the parent off a Bootstrap
+    /// body, leaving the payload in <paramref name="body"/>. A forkserver parent passes the
+    /// descriptors themselves with the frame (SCM_RIGHTS), in this order; a spawned child
+    /// inherited its descriptors under their own numbers and gets none here.
+    /// </summary>
+    internal static int SplitBootstrap(ref ReadOnlyMemory<byte> body, out int[] passed)
     {
-        if (body.Length < 4) throw new InvalidDataException("invalid bootstrap message: shorter than its 4-byte table size");
+        if (body.Length < 8) throw new InvalidDataException("invalid bootstrap message: shorter than its table size and descriptor count");
         int tableSize = ReadInt32(body.Span);
-        body = body[4..];
+        int count = ReadInt32(body.Span[4..]);
+        if (count < 0 || count > (body.Length - 8) / 4)
+            throw new InvalidDataException($"invalid bootstrap message: {count} passed descriptors");
+        passed = new int[count];
+        for (int i = 0; i < count; i++) passed[i] = ReadInt32(body.Span[(8 + 4 * i)..]);
+        body = body[(8 + 4 * count)..];
         return tableSize;
     }
 

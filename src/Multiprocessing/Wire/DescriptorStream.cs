@@ -17,6 +17,8 @@ internal sealed class DescriptorStream(int fd) : Stream
     // system call costs a forkserver child several µs and a cold TLB on its way to the target).
     private readonly byte[] _ahead = new byte[4096];
     private int _aheadStart, _aheadEnd;
+    // Descriptors a forkserver parent passed with a payload (SCM_RIGHTS), in arrival order.
+    private int[]? _received;
 
     public override bool CanRead => _fd >= 0;
     public override bool CanWrite => _fd >= 0;
@@ -27,9 +29,9 @@ internal sealed class DescriptorStream(int fd) : Stream
         if (buffer.IsEmpty) return 0;
         if (_aheadStart == _aheadEnd)
         {
-            if (buffer.Length >= _ahead.Length) return Libc.Read(Descriptor, buffer);
+            if (buffer.Length >= _ahead.Length) return Receive(buffer, dontWait: false);
             _aheadStart = 0;
-            _aheadEnd = Libc.Read(Descriptor, _ahead);
+            _aheadEnd = Receive(_ahead, dontWait: false);
             if (_aheadEnd == 0) return 0;
         }
         int n = Math.Min(buffer.Length, _aheadEnd - _aheadStart);
@@ -53,11 +55,29 @@ internal sealed class DescriptorStream(int fd) : Stream
         get
         {
             if (_aheadStart < _aheadEnd) return true;
-            int n = Libc.ReceiveNow(Descriptor, _ahead);
+            int n = Receive(_ahead, dontWait: true);
             if (n < 0) return false;
             (_aheadStart, _aheadEnd) = (0, n); // 0: the end of the stream, which the next read reports
             return true;
         }
+    }
+
+    /// <summary>
+    /// On Linux recvmsg(2), which keeps descriptors passed with the bytes (a plain read would
+    /// drop and close them); elsewhere nothing is passed, and read(2) / recv(2) do.
+    /// </summary>
+    private int Receive(Span<byte> buffer, bool dontWait)
+    {
+        if (OperatingSystem.IsLinux()) return Libc.ReceiveWithDescriptors(Descriptor, buffer, dontWait, ref _received);
+        return dontWait ? Libc.ReceiveNow(Descriptor, buffer) : Libc.Read(Descriptor, buffer);
+    }
+
+    /// <summary>The descriptors received so far, in order, handed over once.</summary>
+    public int[] TakeReceivedDescriptors()
+    {
+        int[] taken = _received ?? [];
+        _received = null;
+        return taken;
     }
 
     public override void Write(ReadOnlySpan<byte> buffer) => Libc.Write(Descriptor, buffer);

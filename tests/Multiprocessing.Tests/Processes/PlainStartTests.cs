@@ -1,3 +1,4 @@
+using Multiprocessing.Serialization;
 using Xunit;
 
 namespace Multiprocessing.Tests.Processes;
@@ -43,7 +44,7 @@ public class PlainStartTests
         byte[] payload = Payload(original);
         Process? fast = PlainStart.TryDecode(payload);
         Assert.NotNull(fast);
-        Process general = ProcessPayload.DecodeGeneral(payload, []);
+        Process general = ProcessPayload.DecodeGeneral(payload, DescriptorTable.None);
         // Everything the payload carries, written again: the same bytes from both readers.
         Assert.Equal(Payload(general), Payload(fast));
         Assert.Equal(general.ParentPidForChild, fast.ParentPidForChild);
@@ -135,7 +136,7 @@ public class PlainStartTests
 
         Process? fast = PlainStart.TryDecode(payload);
         Assert.NotNull(fast);
-        Process general = ProcessPayload.DecodeGeneral(payload, []);
+        Process general = ProcessPayload.DecodeGeneral(payload, DescriptorTable.None);
         Assert.Equal(GeneralPayload(general), GeneralPayload(fast));
         s_seen = null;
         fast.Run();
@@ -170,7 +171,7 @@ public class PlainStartTests
         };
         byte[] payload = Payload(p);
         Assert.Null(PlainStart.TryDecode(payload));
-        Assert.NotNull(ProcessPayload.Decode(payload, [])); // and the general reader takes it
+        Assert.NotNull(ProcessPayload.Decode(payload, DescriptorTable.None)); // and the general reader takes it
     }
 
     private class Base
@@ -206,12 +207,12 @@ public class PlainStartTests
         {
             byte[] cut = payload[..length];
             Assert.Null(PlainStart.TryDecode(cut));
-            Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(cut, []));
+            Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(cut, DescriptorTable.None));
         }
         byte[] versioned = (byte[])payload.Clone();
         versioned[0] ^= 0x40;
         Assert.Null(PlainStart.TryDecode(versioned));
-        Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(versioned, []));
+        Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(versioned, DescriptorTable.None));
     }
 
     [Fact]
@@ -225,7 +226,7 @@ public class PlainStartTests
         Assert.True(plain);
         payload[r.Position - 1] |= 0x80; // the flags byte ends the header
         Assert.Null(PlainStart.TryDecode(payload));
-        var e = Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(payload, []));
+        var e = Assert.Throws<InvalidDataException>(() => ProcessPayload.Decode(payload, DescriptorTable.None));
         Assert.Contains("unknown header flags 0x84", e.Message);
     }
 

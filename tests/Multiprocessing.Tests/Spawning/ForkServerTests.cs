@@ -129,6 +129,51 @@ public class ForkServerTests
     }
 
     [Fact]
+    public void A_start_that_passes_a_connection_goes_to_a_warm_spare_which_receives_it()
+    {
+        // CPython's forkserver sends a start's descriptors to the forked child (SCM_RIGHTS); a
+        // spare booted before the pipe existed gets its end the same way, not a fresh host.
+        var method = new ForkServerStartMethod(() => HostInfo.Current(false));
+        var ctx = new ProcessContext(method, "ForkServerProcess");
+        try
+        {
+            using (Process first = ctx.Process(() => { }))
+            {
+                first.Start();
+                Assert.True(first.Join(Long));
+            }
+            var deadline = DateTime.UtcNow + Long;
+            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.True(method.HasWarmSpare);
+            HashSet<int> idle = [.. method.IdlePids];
+
+            var (parentEnd, childEnd) = Connection.Pipe();
+            using (parentEnd)
+            using (childEnd)
+            {
+                using Process p = ctx.Process(() => childEnd.Send(childEnd.Recv<int>() * 2));
+                p.Start();
+                Assert.Contains(p.Pid!.Value, idle);
+                childEnd.Close(); // the child has its own copy, received with the payload
+                parentEnd.Send(21);
+                Assert.True(parentEnd.Poll(Long), "no reply from the child");
+                Assert.Equal(42, parentEnd.Recv<int>());
+                Assert.True(p.Join(Long));
+                Assert.Equal(0, p.ExitCode);
+                // The child's copy closed with it: nothing else holds the other end now.
+                Assert.Throws<EndOfStreamException>(() => parentEnd.Recv());
+            }
+        }
+        finally
+        {
+            IReadOnlyList<int> spares = method.DiscardSpares();
+            var deadline = DateTime.UtcNow + Long;
+            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.DoesNotContain(spares, IsRunning);
+        }
+    }
+
+    [Fact]
     public void A_spare_whose_launch_failed_is_tried_again_without_a_start()
     {
         // The first launch fails in the parent, as fork(2) does with EAGAIN: the background
