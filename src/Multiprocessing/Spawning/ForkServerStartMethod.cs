@@ -26,6 +26,8 @@ internal sealed class ForkServerStartMethod : IStartMethod
     private readonly Timer _replenishTimer;
     private int _launching;
     private bool _discarded;
+    /// <summary>Once a start has passed descriptors, later spares warm the socket stack (<see cref="SpareWarmUp.SocketsVariable"/>).</summary>
+    private volatile bool _passesConnections;
     /// <summary>Wait before the next try after a spare's launch failed; doubles while launches keep failing.</summary>
     private TimeSpan _retryDelay = FirstRetryDelay;
 
@@ -87,6 +89,7 @@ internal sealed class ForkServerStartMethod : IStartMethod
         // (SCM_RIGHTS, as CPython's forkserver sends them), where the platform's layout is known.
         // Otherwise such a start pays for a fresh host, which inherits them, with the same semantics.
         bool canPass = descriptors.Count == 0 || OperatingSystem.IsLinux() && descriptors.Count <= Libc.MaxPassedDescriptors;
+        if (descriptors.Count > 0) _passesConnections = true;
         ChildHandle? spare = canPass ? TakeIdle() : null;
         ChildHandle handle = spare ?? LaunchHost(descriptors);
         handle.SendBootstrap(bootstrap, tableSize: 0, spare is null ? [] : descriptors); // a spare closed its strays at start
@@ -110,11 +113,16 @@ internal sealed class ForkServerStartMethod : IStartMethod
         return handle;
     }
 
-    private Dictionary<string, string> PreloadEnvironment() => new()
+    private Dictionary<string, string> PreloadEnvironment()
     {
-        [SpareWarmUp.PreloadVariable] = SpareWarmUp.AssembliesToPreload(),
-        [SpareWarmUp.PrepareVariable] = _targets.ToVariable(),
-    };
+        var environment = new Dictionary<string, string>
+        {
+            [SpareWarmUp.PreloadVariable] = SpareWarmUp.AssembliesToPreload(),
+            [SpareWarmUp.PrepareVariable] = _targets.ToVariable(),
+        };
+        if (_passesConnections) environment[SpareWarmUp.SocketsVariable] = "1";
+        return environment;
+    }
 
     private ChildHandle? TakeIdle()
     {

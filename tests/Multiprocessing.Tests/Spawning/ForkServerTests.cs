@@ -174,6 +174,64 @@ public class ForkServerTests
     }
 
     [Fact]
+    public void Spares_warm_the_socket_stack_only_once_starts_pass_connections()
+    {
+        var method = new ForkServerStartMethod(() => HostInfo.Current(false));
+        var ctx = new ProcessContext(method, "ForkServerProcess");
+        string report = Path.Combine(Path.GetTempPath(), $"mp-warm-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.False(SocketsTelemetryIn(ctx, method, report), "a spare warmed sockets before any start passed a connection");
+            // The connection start takes the one warm spare, so every spare launched after it
+            // (none is on its way while one idles) knows that starts pass connections.
+            var deadline = DateTime.UtcNow + Long;
+            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            HashSet<int> idle = [.. method.IdlePids];
+            var (parentEnd, childEnd) = Connection.Pipe();
+            using (parentEnd)
+            using (childEnd)
+            using (Process p = ctx.Process(() => childEnd.Send(1)))
+            {
+                p.Start();
+                Assert.Contains(p.Pid!.Value, idle);
+                Assert.Equal(1, parentEnd.Recv<int>());
+                Assert.True(p.Join(Long));
+            }
+            // Spares launched from now on make and use a pipe of their own while idle.
+            Assert.True(SocketsTelemetryIn(ctx, method, report), "the spare after a connection start did not warm its sockets");
+        }
+        finally
+        {
+            File.Delete(report);
+            IReadOnlyList<int> spares = method.DiscardSpares();
+            var deadline = DateTime.UtcNow + Long;
+            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.DoesNotContain(spares, IsRunning);
+        }
+    }
+
+    /// <summary>
+    /// Whether a child started on a warm spare finds the sockets' telemetry source made (the
+    /// first Socket in a process makes it). One spare at a time: after a start, every idle spare
+    /// was launched after it.
+    /// </summary>
+    private static bool SocketsTelemetryIn(ProcessContext ctx, ForkServerStartMethod method, string report)
+    {
+        method.Anticipate(); // arms the replenish, as every Start() does
+        var deadline = DateTime.UtcNow + Long;
+        while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.True(method.HasWarmSpare);
+        HashSet<int> idle = [.. method.IdlePids];
+        using Process p = ctx.Process(() => File.WriteAllText(report,
+            System.Diagnostics.Tracing.EventSource.GetSources().Any(s => s.Name == "System.Net.Sockets") ? "yes" : "no"));
+        p.Start();
+        Assert.Contains(p.Pid!.Value, idle);
+        Assert.True(p.Join(Long));
+        Assert.Equal(0, p.ExitCode);
+        return File.ReadAllText(report) == "yes";
+    }
+
+    [Fact]
     public void A_spare_whose_launch_failed_is_tried_again_without_a_start()
     {
         // The first launch fails in the parent, as fork(2) does with EAGAIN: the background
