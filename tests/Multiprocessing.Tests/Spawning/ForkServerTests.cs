@@ -77,16 +77,9 @@ public class ForkServerTests
         var ctx = new ProcessContext(method, "ForkServerProcess");
         try
         {
-            using (Process first = ctx.Process(() => { }))
-            {
-                first.Start();
-                Assert.True(first.Join(Long));
-            }
+            StartOneAndJoin(ctx); // the first start boots a host; the spare comes after it
             // The parent watches each spare's channel from its launch; the spare's Ready frame arrives there.
-            var deadline = DateTime.UtcNow + Long;
-            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.True(method.HasWarmSpare);
-            HashSet<int> idle = [.. method.IdlePids];
+            HashSet<int> idle = AwaitWarmSpare(method);
 
             // Each Start() first tells the spare its payload follows; the spare watches for it a
             // millisecond, then sleeps again. Wakes with no payload soon after change nothing.
@@ -102,9 +95,7 @@ public class ForkServerTests
             Assert.Equal(4, p.ExitCode);
 
             // An idle spare killed from outside is replaced without waiting for a start.
-            deadline = DateTime.UtcNow + Long;
-            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            int[] before = [.. method.IdlePids];
+            int[] before = [.. AwaitWarmSpare(method)];
             Assert.NotEmpty(before);
             foreach (int pid in before)
             {
@@ -112,7 +103,7 @@ public class ForkServerTests
                 spare.Kill();
                 Assert.True(spare.WaitForExit(Long));
             }
-            deadline = DateTime.UtcNow + Long;
+            var deadline = DateTime.UtcNow + Long;
             while (!(method.HasWarmSpare && !method.IdlePids.Intersect(before).Any()) && DateTime.UtcNow < deadline) Thread.Sleep(20);
             Assert.True(method.HasWarmSpare,
                 $"no warm replacement: killed [{string.Join(", ", before)}], idle now [{string.Join(", ", method.IdlePids.Select(pid => $"{pid} {(IsRunning(pid) ? "running" : "gone")}"))}]");
@@ -120,11 +111,7 @@ public class ForkServerTests
         }
         finally
         {
-            // Every test leaves no child behind: closed channels make the spares exit.
-            IReadOnlyList<int> spares = method.DiscardSpares();
-            var deadline = DateTime.UtcNow + Long;
-            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.DoesNotContain(spares, IsRunning);
+            DiscardAndCheckGone(method);
         }
     }
 
@@ -137,15 +124,8 @@ public class ForkServerTests
         var ctx = new ProcessContext(method, "ForkServerProcess");
         try
         {
-            using (Process first = ctx.Process(() => { }))
-            {
-                first.Start();
-                Assert.True(first.Join(Long));
-            }
-            var deadline = DateTime.UtcNow + Long;
-            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.True(method.HasWarmSpare);
-            HashSet<int> idle = [.. method.IdlePids];
+            StartOneAndJoin(ctx); // the first start boots a host; the spare comes after it
+            HashSet<int> idle = AwaitWarmSpare(method);
 
             var (parentEnd, childEnd) = Connection.Pipe();
             using (parentEnd)
@@ -166,10 +146,7 @@ public class ForkServerTests
         }
         finally
         {
-            IReadOnlyList<int> spares = method.DiscardSpares();
-            var deadline = DateTime.UtcNow + Long;
-            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.DoesNotContain(spares, IsRunning);
+            DiscardAndCheckGone(method);
         }
     }
 
@@ -184,9 +161,7 @@ public class ForkServerTests
             Assert.False(SocketsTelemetryIn(ctx, method, report), "a spare warmed sockets before any start passed a connection");
             // The connection start takes the one warm spare, so every spare launched after it
             // (none is on its way while one idles) knows that starts pass connections.
-            var deadline = DateTime.UtcNow + Long;
-            while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            HashSet<int> idle = [.. method.IdlePids];
+            HashSet<int> idle = AwaitWarmSpare(method);
             var (parentEnd, childEnd) = Connection.Pipe();
             using (parentEnd)
             using (childEnd)
@@ -203,10 +178,7 @@ public class ForkServerTests
         finally
         {
             File.Delete(report);
-            IReadOnlyList<int> spares = method.DiscardSpares();
-            var deadline = DateTime.UtcNow + Long;
-            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.DoesNotContain(spares, IsRunning);
+            DiscardAndCheckGone(method);
         }
     }
 
@@ -218,10 +190,7 @@ public class ForkServerTests
     private static bool SocketsTelemetryIn(ProcessContext ctx, ForkServerStartMethod method, string report)
     {
         method.Anticipate(); // arms the replenish, as every Start() does
-        var deadline = DateTime.UtcNow + Long;
-        while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        Assert.True(method.HasWarmSpare);
-        HashSet<int> idle = [.. method.IdlePids];
+        HashSet<int> idle = AwaitWarmSpare(method);
         using Process p = ctx.Process(() => File.WriteAllText(report,
             System.Diagnostics.Tracing.EventSource.GetSources().Any(s => s.Name == "System.Net.Sockets") ? "yes" : "no"));
         p.Start();
@@ -250,10 +219,7 @@ public class ForkServerTests
         }
         finally
         {
-            IReadOnlyList<int> spares = method.DiscardSpares();
-            var deadline = DateTime.UtcNow + Long;
-            while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.DoesNotContain(spares, IsRunning);
+            DiscardAndCheckGone(method);
         }
     }
 
@@ -283,6 +249,31 @@ public class ForkServerTests
             child.WaitForExit();
             handle.Dispose();
         }
+    }
+
+    private static void StartOneAndJoin(ProcessContext ctx)
+    {
+        using Process first = ctx.Process(() => { });
+        first.Start();
+        Assert.True(first.Join(Long));
+    }
+
+    /// <summary>Waits for a spare to say it is warm (its Ready frame reaches the parent's watch); returns the idle spares' pids.</summary>
+    private static HashSet<int> AwaitWarmSpare(ForkServerStartMethod method)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.True(method.HasWarmSpare);
+        return [.. method.IdlePids];
+    }
+
+    /// <summary>Every test leaves no child behind: closed channels make the spares exit.</summary>
+    private static void DiscardAndCheckGone(ForkServerStartMethod method)
+    {
+        IReadOnlyList<int> spares = method.DiscardSpares();
+        var deadline = DateTime.UtcNow + Long;
+        while (spares.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.DoesNotContain(spares, IsRunning);
     }
 
     internal static bool IsRunning(int pid)
