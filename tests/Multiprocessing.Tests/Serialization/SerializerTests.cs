@@ -300,7 +300,9 @@ public class SerializerTests
             S.Serialize(new Holder { Inner = new Node { Name = "n" }, Table = { ["k"] = [1] } }),
             S.Serialize(new Dictionary<string, object?> { ["a"] = 1, ["b"] = new[] { 1.0 }, ["c"] = (Func<int, int>)Twice }),
             S.Serialize(new HashSet<int> { 1, 2 }),
-        };
+            S.Serialize(new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { ["a"] = 1 }),
+            S.Serialize(new HashSet<int>(new ModuloComparer(7)) { 3, 4 }),
+        }; // five sources and three kinds of damage: every source meets every kind
         var rng = new Random(12345);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         for (int i = 0; i < 12_000; i++)
