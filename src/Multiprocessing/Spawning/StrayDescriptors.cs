@@ -64,7 +64,34 @@ internal static class StrayDescriptors
     {
         if (fd == channel) return;
         foreach (int keep in passed) if (fd == keep) return;
-        if (!Libc.IsCloseOnExec(fd, out bool open) && open) Libc.Close(fd);
+        if (!Libc.IsCloseOnExec(fd, out bool open) && open && !IsJitLog(fd)) Libc.Close(fd);
+    }
+
+    // Read once: null unless the runtime was asked to write its JIT log to a file.
+    private static readonly string? s_jitLog =
+        Environment.GetEnvironmentVariable("DOTNET_JitStdOutFile") ?? Environment.GetEnvironmentVariable("COMPlus_JitStdOutFile");
+
+    /// <summary>
+    /// The runtime opens its JIT log (<c>DOTNET_JitStdOutFile</c>) without close-on-exec before
+    /// this library runs. Closed as a stray, the JIT went on writing into whatever took the
+    /// number next: the signal pipe (a child died of "signal 32", a space character) or the
+    /// channel (a forkserver child's exit report arrived garbled).
+    /// </summary>
+    private static bool IsJitLog(int fd) => s_jitLog is not null && LinksTo(fd, s_jitLog);
+
+    // Apart: the path and number formatting it needs stay out of a child that has no JIT log.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool LinksTo(int fd, string path)
+    {
+        try
+        {
+            string? target = new FileInfo("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture)).LinkTarget;
+            return target is not null && string.Equals(target, Path.GetFullPath(path), StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>This process's descriptor table size (every open descriptor is below it), or null where there is no <c>/proc/self/status</c>.</summary>
