@@ -201,8 +201,8 @@ internal sealed class ObjectReader
                 }
             case Tag.Array: return ReadArray();
             case Tag.List: return ReadList();
-            case Tag.Dictionary: return ReadDictionary();
-            case Tag.ComparedDictionary: return ReadComparedDictionary();
+            case Tag.Dictionary: return ReadDictionary(compared: false);
+            case Tag.ComparedDictionary: return ReadDictionary(compared: true);
             case Tag.Set: return ReadSet(compared: false);
             case Tag.ComparedSet: return ReadSet(compared: true);
             case Tag.Object: return ReadFieldwise(null);
@@ -273,28 +273,15 @@ internal sealed class ObjectReader
         return list;
     }
 
-    private IDictionary ReadDictionary()
-    {
-        Type type = ReadCollectionType(typeof(Dictionary<,>));
-        int count = ReadCount();
-        var dict = type == typeof(Dictionary<string, object>) ? new Dictionary<string, object?>(count) : (IDictionary)Construct(type);
-        Register(dict);
-        for (int i = 0; i < count; i++)
-        {
-            object key = ReadValue() ?? throw new InvalidDataException("corrupt payload: null dictionary key");
-            dict[key] = ReadValue();
-        }
-        return dict;
-    }
-
-    private IDictionary ReadComparedDictionary()
+    private IDictionary ReadDictionary(bool compared)
     {
         Type type = ReadCollectionType(typeof(Dictionary<,>));
         // The writer registered the dictionary before its comparer: keep the reference numbers in step.
         int slot = Reserve();
-        var dict = (IDictionary)ConstructWith(type, ReadComparer());
-        _refs[slot] = dict;
+        IDictionary? dict = compared ? (IDictionary)ConstructWith(type, ReadComparer()) : null;
         int count = ReadCount();
+        dict ??= type == typeof(Dictionary<string, object>) ? new Dictionary<string, object?>(count) : (IDictionary)Construct(type);
+        _refs[slot] = dict;
         for (int i = 0; i < count; i++)
         {
             object key = ReadValue() ?? throw new InvalidDataException("corrupt payload: null dictionary key");
