@@ -254,6 +254,72 @@ public class ForkServerTests
         }
     }
 
+    [Fact]
+    public void A_burst_of_starts_that_found_no_spare_is_met_by_warm_spares_the_next_time()
+    {
+        // One spare serves the first start of a burst; the others boot hosts of their own (~60 ms
+        // each instead of ~1). Each such start asks for one more spare, so the next burst of the
+        // same size goes to spares only (CPython's forkserver forks each start on demand).
+        var method = new ForkServerStartMethod(() => HostInfo.Current(false));
+        var ctx = new ProcessContext(method, "ForkServerProcess");
+        const int Burst = 3; // within MaxSpares (at least four)
+        try
+        {
+            StartOneAndJoin(ctx); // the context's first start: no spare yet, so no burst
+            AwaitWarmSpare(method);
+            Assert.Equal(1, method.WantedSpares);
+
+            int[] first = StartAndJoinBurst(ctx, Burst);
+            Assert.Equal(Burst, method.WantedSpares);
+            HashSet<int> idle = AwaitWarmSpares(method, Burst);
+            Assert.Empty(idle.Intersect(first));
+
+            int[] second = StartAndJoinBurst(ctx, Burst);
+            Assert.All(second, pid => Assert.Contains(pid, idle)); // each start took a warm spare
+            Assert.Equal(Burst, method.WantedSpares);
+        }
+        finally
+        {
+            DiscardAndCheckGone(method);
+        }
+    }
+
+    [Fact]
+    public void Spares_a_burst_added_are_closed_after_a_spell_without_starts()
+    {
+        var method = new ForkServerStartMethod(() => HostInfo.Current(false), retireAfter: TimeSpan.FromSeconds(2));
+        var ctx = new ProcessContext(method, "ForkServerProcess");
+        try
+        {
+            StartOneAndJoin(ctx);
+            AwaitWarmSpare(method);
+            StartAndJoinBurst(ctx, 2);
+            HashSet<int> grown = AwaitWarmSpares(method, 2);
+
+            // Two seconds after the last start the pool keeps one spare; the other exits on its closed channel.
+            var deadline = DateTime.UtcNow + Long;
+            while (method.IdlePids.Count > 1 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.Equal(1, method.WantedSpares);
+            int[] kept = [.. method.IdlePids];
+            Assert.Single(kept);
+            int[] retired = [.. grown.Except(kept)];
+            Assert.Single(retired);
+            while (retired.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.DoesNotContain(retired, IsRunning);
+
+            // The one kept still takes the next start.
+            using Process p = ctx.Process(() => Environment.Exit(6));
+            p.Start();
+            Assert.Contains(p.Pid!.Value, kept);
+            Assert.True(p.Join(Long));
+            Assert.Equal(6, p.ExitCode);
+        }
+        finally
+        {
+            DiscardAndCheckGone(method);
+        }
+    }
+
     /// <summary>
     /// A spare that died between two prunes is still in the idle list, and its watch has closed
     /// its channel once it saw the exit: the Wake a Start() sends it must not throw out of Start()
@@ -295,6 +361,32 @@ public class ForkServerTests
         var deadline = DateTime.UtcNow + Long;
         while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(20);
         Assert.True(method.HasWarmSpare);
+        return [.. method.IdlePids];
+    }
+
+    /// <summary>Starts <paramref name="count"/> no-op children one after another, then joins them; returns their pids.</summary>
+    private static int[] StartAndJoinBurst(ProcessContext ctx, int count)
+    {
+        Process[] burst = [.. Enumerable.Range(0, count).Select(_ => ctx.Process(() => { }))];
+        try
+        {
+            foreach (Process p in burst) p.Start();
+            foreach (Process p in burst) Assert.True(p.Join(Long));
+            Assert.All(burst, p => Assert.Equal(0, p.ExitCode));
+            return [.. burst.Select(p => p.Pid!.Value)];
+        }
+        finally
+        {
+            foreach (Process p in burst) p.Dispose();
+        }
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> idle spares are warm; returns the idle spares' pids.</summary>
+    private static HashSet<int> AwaitWarmSpares(ForkServerStartMethod method, int count)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (method.WarmSpares < count && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.True(method.WarmSpares >= count, $"{method.WarmSpares} warm spares of {count} wanted; idle [{string.Join(", ", method.IdlePids)}]");
         return [.. method.IdlePids];
     }
 
