@@ -1,6 +1,7 @@
 """CPython side of `Multiprocessing.Benchmarks -- compare`: prints one JSON object on stdout.
 
-start→join of a no-op child per start method (median, warm-up excluded), the memory of an
+start→join of a no-op child per start method (median, warm-up excluded), of a burst of
+BURST no-op children started together and then joined, the memory of an
 idle child (RSS/PSS/private dirty from /proc/<pid>/smaps_rollup, KiB), and Pipe round-trips
 parent↔child: a small object with send/recv (µs) and 16 MiB with send_bytes/recv_bytes (MiB/s,
 the payload size over the round-trip time).
@@ -97,6 +98,24 @@ def start_join_ms(ctx, reps, warmup):
     return statistics.median(times)
 
 
+BURST = 4
+
+
+def burst_join_ms(ctx, reps, warmup):
+    times = []
+    for i in range(warmup + reps):
+        t0 = time.perf_counter()
+        ps = [ctx.Process(target=noop) for _ in range(BURST)]
+        for p in ps:
+            p.start()
+        for p in ps:
+            p.join()
+        t1 = time.perf_counter()
+        if i >= warmup:
+            times.append((t1 - t0) * 1000)
+    return statistics.median(times)
+
+
 def idle_memory(ctx):
     ready = ctx.Event()
     p = ctx.Process(target=idle, args=(ready,), daemon=True)
@@ -115,13 +134,14 @@ def main():
     reps = 30
     if "--reps" in sys.argv:
         reps = int(sys.argv[sys.argv.index("--reps") + 1])
-    result = {"version": sys.version.split()[0], "start_join_ms": {}, "memory_kib": {}, "pipe": {}}
+    result = {"version": sys.version.split()[0], "start_join_ms": {}, "burst_join_ms": {}, "memory_kib": {}, "pipe": {}}
     for method in ("spawn", "forkserver", "fork"):
         if method not in mp.get_all_start_methods():
             continue
         ctx = mp.get_context(method)
         # forkserver's first start also starts the server: keep it out of the median.
         result["start_join_ms"][method] = start_join_ms(ctx, reps, warmup=2)
+        result["burst_join_ms"][method] = burst_join_ms(ctx, reps, warmup=2)
         result["memory_kib"][method] = idle_memory(ctx)
         result["pipe"][method] = round_trips(ctx, reps, warmup=2)
     json.dump(result, sys.stdout)

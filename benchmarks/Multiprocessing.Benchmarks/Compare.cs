@@ -70,18 +70,30 @@ internal static class Compare
             PyCells(py, r => r.GetProperty("pipe"), v => Ms(v.GetProperty("big_mib_s").GetDouble())),
             pyBig is { } pb ? $"{pipe.BigMibPerSecond / pb:F2}× CPython 3.11 (higher is better)" : ""));
 
+        // Last: a burst leaves the forkserver with more idle spares, which would share the
+        // runtime's pages with the idle child measured above and so lower its PSS.
+        double spawnBurst = Burst(spawn, reps, warmup, waitForSpares: null);
+        double forkServerBurst = Burst(Context.Get("forkserver"), reps, warmup, waitForSpares: () => SparesReady(BurstSize));
+        double? py311FsBurst = PyValue(py, 0, "forkserver", r => r.GetProperty("burst_join_ms"), v => v.GetDouble());
+        double? py311ForkBurst = PyValue(py, 0, "fork", r => r.GetProperty("burst_join_ms"), v => v.GetDouble());
+        rows.Insert(2, new Row($"start→join, {BurstSize} no-op children started together (ms)", $"{Ms(spawnBurst)} (spawn); {Ms(forkServerBurst)} (forkserver)",
+            PyCells(py, r => r.GetProperty("burst_join_ms"), v => Ms(v.GetDouble())),
+            (py311FsBurst is { } fb ? $"forkserver {forkServerBurst / fb:F2}× CPython 3.11 forkserver" : "") +
+            (py311ForkBurst is { } kb ? $", {forkServerBurst / kb:F2}× CPython 3.11 fork" : "")));
+
         Print(rows, py, reps, warmup);
         return 0;
     }
 
-    /// <summary>The two forkserver figures of the table, without the rest.</summary>
+    /// <summary>The forkserver figures of the table, without the rest.</summary>
     public static int RunForkServer(int reps)
     {
         int warmup = Math.Max(1, Math.Min(3, reps / 5));
         ProcessContext ctx = Context.Get("forkserver");
         double entry = TargetEntry(ctx, reps, warmup, waitForSpare: SpareReady);
         double join = ForkServerNoOp(reps, warmup);
-        Console.WriteLine($"forkserver Start()→first line: {entry:F2} ms; start→join, no-op child: {join:F2} ms " +
+        double burst = Burst(ctx, reps, warmup, waitForSpares: () => SparesReady(BurstSize));
+        Console.WriteLine($"forkserver Start()→first line: {entry:F2} ms; start→join, no-op child: {join:F2} ms; {BurstSize} together: {burst:F2} ms " +
                           $"(medians of {reps}; load average {LoadAverage()})");
         return 0;
     }
@@ -131,12 +143,50 @@ internal static class Compare
         catch (IOException) { return "?"; }
     }
 
+    /// <summary>As cpython_bench.py's BURST.</summary>
+    private const int BurstSize = 4;
+
     /// <summary>Waits (untimed) until the forkserver has a warmed-up idle spare again.</summary>
-    private static void SpareReady()
+    private static void SpareReady() => SparesReady(1);
+
+    /// <summary>Waits (untimed, at most 30 s) until the forkserver has <paramref name="count"/> warmed-up idle spares.</summary>
+    private static void SparesReady(int count)
     {
         var method = (Multiprocessing.Spawning.ForkServerStartMethod)Context.Get("forkserver").Method;
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!method.HasWarmSpare && DateTime.UtcNow < deadline) Thread.Sleep(5);
+        while (method.WarmSpares < count && DateTime.UtcNow < deadline) Thread.Sleep(5);
+    }
+
+    /// <summary>
+    /// <see cref="BurstSize"/> no-op children started one after another, then joined: what a
+    /// pool's start or a fan-out costs. For forkserver each repetition first waits (untimed) for
+    /// the spares the previous bursts asked for; the first burst, which asks, is warm-up.
+    /// </summary>
+    private static double Burst(ProcessContext ctx, int reps, int warmup, Action? waitForSpares)
+    {
+        var times = new List<double>();
+        for (int i = 0; i < reps + warmup; i++)
+        {
+            if (i > 0) waitForSpares?.Invoke();
+            Process[] burst = [.. Enumerable.Range(0, BurstSize).Select(_ => ctx.Process(() => { }))];
+            try
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                foreach (Process p in burst) p.Start();
+                foreach (Process p in burst)
+                    if (!p.Join(TimeSpan.FromSeconds(60))) throw new TimeoutException("no-op child did not exit");
+                if (i >= warmup) times.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+            finally
+            {
+                foreach (Process p in burst)
+                {
+                    if (p.IsAlive) { p.Kill(); p.Join(TimeSpan.FromSeconds(60)); }
+                    p.Dispose();
+                }
+            }
+        }
+        return Measure.Median(times);
     }
 
     /// <summary>

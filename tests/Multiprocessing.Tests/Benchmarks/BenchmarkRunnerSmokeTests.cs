@@ -30,6 +30,7 @@ public sealed class BenchmarkRunnerSmokeTests
             Assert.Contains("| figure | ours |", output);
             Assert.Contains("| start→join, no-op child (ms) |", output);
             Assert.Contains("| idle child PSS (MiB) |", output);
+            Assert.Contains("| start→join, 4 no-op children started together (ms) |", output);
             Assert.Contains("cores", output);
         }
         finally
