@@ -44,7 +44,7 @@ internal static class Compare
         rows.Add(new Row("Start()→first line of the target (ms)", $"{Ms(spawnEntry)} (spawn); {forkServerEntry.ToString("F2", CultureInfo.InvariantCulture)} (forkserver)", NA(),
             "forkserver target: ≤ 0.5 ms"));
 
-        (Memory ourMem, Memory helloMem, Memory consoleMem) = Measure.IdleTrio(spawn);
+        (Memory ourMem, Memory helloMem, Memory consoleMem, int neighbours) = Measure.IdleTrio(spawn);
         foreach ((string name, Func<Memory, long> pick, string key) in new (string, Func<Memory, long>, string)[]
                  {
                      ("RSS", m => m.Rss, "rss"), ("PSS", m => m.Pss, "pss"), ("private dirty", m => m.PrivateDirty, "private_dirty"),
@@ -81,7 +81,7 @@ internal static class Compare
             (py311FsBurst is { } fb ? $"forkserver {forkServerBurst / fb:F2}× CPython 3.11 forkserver" : "") +
             (py311ForkBurst is { } kb ? $", {forkServerBurst / kb:F2}× CPython 3.11 fork" : "")));
 
-        Print(rows, py, reps, warmup);
+        Print(rows, py, reps, warmup, neighbours);
         return 0;
     }
 
@@ -118,7 +118,7 @@ internal static class Compare
                                    Func<JsonElement, JsonElement> section, Func<JsonElement, double> pick) =>
         py[index].Result is { } r && section(r).TryGetProperty(method, out JsonElement v) && v.ValueKind != JsonValueKind.Null ? pick(v) : null;
 
-    private static void Print(List<Row> rows, List<(string Label, JsonElement? Result, string Why)> py, int reps, int warmup)
+    private static void Print(List<Row> rows, List<(string Label, JsonElement? Result, string Why)> py, int reps, int warmup, int neighbours)
     {
         var header = new List<string> { "figure", "ours" };
         foreach ((string label, JsonElement? result, _) in py)
@@ -134,7 +134,9 @@ internal static class Compare
         Console.WriteLine();
         Console.WriteLine($"Medians over {reps} repetitions after {warmup} warm-up; {Environment.ProcessorCount} cores; " +
                           $"{RuntimeInformation.FrameworkDescription}; {RuntimeInformation.OSDescription}; " +
-                          $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {LoadAverage()}.");
+                          $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {LoadAverage()}; " +
+                          $"other .NET processes during the memory rows: {neighbours}" +
+                          (neighbours > 0 ? " (they share the runtime's pages: PSS figures lower, our PSS ratio higher than on a quiet machine)." : "."));
     }
 
     private static string LoadAverage()

@@ -21,7 +21,8 @@ internal static class MemoryBreakdown
         for (int i = 0; i < reps; i++)
         {
             bool last = i == reps - 1;
-            (Memory o, Memory b, Memory c) = Measure.IdleTrio(spawn, last && maps ? Print : null, childEnvironment);
+            (Memory o, Memory b, Memory c, int neighbours) = Measure.IdleTrio(spawn, last && maps ? Print : null, childEnvironment);
+            if (neighbours > 0) Console.WriteLine($"warning: {neighbours} other .NET process(es) alive: PSS figures lower, the ratio higher than on a quiet machine");
             ours.Add(o);
             bare.Add(b);
             console.Add(c);
