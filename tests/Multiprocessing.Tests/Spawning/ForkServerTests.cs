@@ -258,8 +258,10 @@ public class ForkServerTests
     public void A_burst_of_starts_that_found_no_spare_is_met_by_warm_spares_the_next_time()
     {
         // One spare serves the first start of a burst; the others boot hosts of their own (~60 ms
-        // each instead of ~1). Each such start asks for one more spare, so the next burst of the
-        // same size goes to spares only (CPython's forkserver forks each start on demand).
+        // each instead of ~1). Each such start asks for one more spare, so a later burst of the
+        // same size goes to warm spares only (CPython's forkserver forks each start on demand).
+        // Normally the second burst; on a loaded machine a replacement may land mid-burst and take
+        // a start, so that burst asks for fewer: a few bursts are allowed, a single spare never passes.
         var method = new ForkServerStartMethod(() => HostInfo.Current(false));
         var ctx = new ProcessContext(method, "ForkServerProcess");
         const int Burst = 3; // within MaxSpares (at least four)
@@ -269,14 +271,15 @@ public class ForkServerTests
             AwaitWarmSpare(method);
             Assert.Equal(1, method.WantedSpares);
 
-            int[] first = StartAndJoinBurst(ctx, Burst);
-            Assert.Equal(Burst, method.WantedSpares);
-            HashSet<int> idle = AwaitWarmSpares(method, Burst);
-            Assert.Empty(idle.Intersect(first));
-
-            int[] second = StartAndJoinBurst(ctx, Burst);
-            Assert.All(second, pid => Assert.Contains(pid, idle)); // each start took a warm spare
-            Assert.Equal(Burst, method.WantedSpares);
+            bool served = false;
+            for (int round = 0; round < 5 && !served; round++)
+            {
+                HashSet<int> idle = AwaitWarmSpares(method, Math.Min(Burst, method.WantedSpares));
+                int[] pids = StartAndJoinBurst(ctx, Burst);
+                served = pids.All(idle.Contains);
+            }
+            Assert.True(served, $"no burst of {Burst} went to warm spares only; spares wanted: {method.WantedSpares}");
+            Assert.True(method.WantedSpares >= Burst);
         }
         finally
         {
@@ -287,18 +290,25 @@ public class ForkServerTests
     [Fact]
     public void Spares_a_burst_added_are_closed_after_a_spell_without_starts()
     {
-        var method = new ForkServerStartMethod(() => HostInfo.Current(false), retireAfter: TimeSpan.FromSeconds(2));
+        // Ten seconds: both spares must boot and warm up one after the other before the spell ends.
+        var method = new ForkServerStartMethod(() => HostInfo.Current(false), retireAfter: TimeSpan.FromSeconds(10));
         var ctx = new ProcessContext(method, "ForkServerProcess");
         try
         {
             StartOneAndJoin(ctx);
             AwaitWarmSpare(method);
-            StartAndJoinBurst(ctx, 2);
+            for (int round = 0; round < 5 && method.WantedSpares < 2; round++)
+            {
+                AwaitWarmSpare(method);
+                StartAndJoinBurst(ctx, 2);
+            }
+            Assert.Equal(2, method.WantedSpares);
             HashSet<int> grown = AwaitWarmSpares(method, 2);
 
-            // Two seconds after the last start the pool keeps one spare; the other exits on its closed channel.
+            // Once ten seconds have passed since the last start, the pool keeps one spare; the
+            // other exits on its closed channel.
             var deadline = DateTime.UtcNow + Long;
-            while (method.IdlePids.Count > 1 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            while (method.WantedSpares > 1 && DateTime.UtcNow < deadline) Thread.Sleep(20);
             Assert.Equal(1, method.WantedSpares);
             int[] kept = [.. method.IdlePids];
             Assert.Single(kept);
