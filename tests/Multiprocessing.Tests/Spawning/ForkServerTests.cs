@@ -314,8 +314,9 @@ public class ForkServerTests
             Assert.Single(kept);
             int[] retired = [.. grown.Except(kept)];
             Assert.Single(retired);
-            while (retired.Any(IsRunning) && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.DoesNotContain(retired, IsRunning);
+            // Gone and reaped: no zombie left in this process's children.
+            while (retired.Any(pid => Directory.Exists($"/proc/{pid}")) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.DoesNotContain(retired, pid => Directory.Exists($"/proc/{pid}"));
 
             // The one kept still takes the next start.
             using Process p = ctx.Process(() => Environment.Exit(6));
