@@ -75,8 +75,8 @@ internal sealed partial class ForkServerStartMethod
         {
             if (_discarded) return;
             PruneIdle();
-            if (_launching > 0 || _idle.Count >= _wanted || _idle.Exists(h => !h.Ready.IsCompleted)) return;
-            _launching++;
+            if (_launching || _idle.Count >= _wanted || _idle.Exists(h => !h.Ready.IsCompleted)) return;
+            _launching = true;
         }
         _ = Task.Run(() =>
         {
@@ -85,7 +85,7 @@ internal sealed partial class ForkServerStartMethod
                 ChildHandle spare = LaunchHost([]);
                 lock (_lock)
                 {
-                    _launching--;
+                    _launching = false;
                     _retryDelay = FirstRetryDelay;
                     if (_discarded)
                     {
@@ -105,7 +105,7 @@ internal sealed partial class ForkServerStartMethod
                 // meanwhile launches a host itself and says why if that fails too.
                 lock (_lock)
                 {
-                    _launching--;
+                    _launching = false;
                     if (!_discarded)
                     {
                         _replenishTimer.Change(_retryDelay, Timeout.InfiniteTimeSpan);

@@ -40,7 +40,8 @@ internal sealed partial class ForkServerStartMethod : IStartMethod
     /// <summary>Set once a spare has joined the idle list: a start before that (the context's first) is no sign of a burst.</summary>
     private bool _hadSpare;
     private long _lastStart;
-    private int _launching;
+    /// <summary>A spare's launch (fork and exec) is under way; one at a time (<see cref="Replenish"/>).</summary>
+    private bool _launching;
     private bool _discarded;
     /// <summary>Once a start has passed descriptors, later spares warm the socket stack (<see cref="SpareWarmUp.SocketsVariable"/>).</summary>
     private volatile bool _passesConnections;
