@@ -85,27 +85,15 @@ def smaps_rollup(pid):
             "private_dirty": out.get("Private_Dirty")}
 
 
-def start_join_ms(ctx, reps, warmup):
-    times = []
-    for i in range(warmup + reps):
-        t0 = time.perf_counter()
-        p = ctx.Process(target=noop)
-        p.start()
-        p.join()
-        t1 = time.perf_counter()
-        if i >= warmup:
-            times.append((t1 - t0) * 1000)
-    return statistics.median(times)
-
-
 BURST = 4
 
 
-def burst_join_ms(ctx, reps, warmup):
+def start_join_ms(ctx, reps, warmup, count=1):
+    """Median ms to start `count` no-op children one after another, then join them all."""
     times = []
     for i in range(warmup + reps):
         t0 = time.perf_counter()
-        ps = [ctx.Process(target=noop) for _ in range(BURST)]
+        ps = [ctx.Process(target=noop) for _ in range(count)]
         for p in ps:
             p.start()
         for p in ps:
@@ -141,7 +129,7 @@ def main():
         ctx = mp.get_context(method)
         # forkserver's first start also starts the server: keep it out of the median.
         result["start_join_ms"][method] = start_join_ms(ctx, reps, warmup=2)
-        result["burst_join_ms"][method] = burst_join_ms(ctx, reps, warmup=2)
+        result["burst_join_ms"][method] = start_join_ms(ctx, reps, warmup=2, count=BURST)
         result["memory_kib"][method] = idle_memory(ctx)
         result["pipe"][method] = round_trips(ctx, reps, warmup=2)
     json.dump(result, sys.stdout)
