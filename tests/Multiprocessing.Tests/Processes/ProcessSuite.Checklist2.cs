@@ -511,8 +511,18 @@ public abstract partial class ProcessSuite
         // descriptors of its own (it opens some lazily, e.g. for timers or async I/O).
         // The gate is a directory where each child leaves its own file: appends to one shared file
         // from three processes could lose one (.NET's append mode seeks, it does not O_APPEND).
+        // Each child first uses a socket pair: a forkserver host booted after the parent's starts
+        // began passing connections has warmed the socket engine (epoll and its wake-up pipe), one
+        // booted before has not, and a burst can mix the two; this way every host has them open.
         static Action Counter(string path, string gate, int siblings) => () =>
         {
+            (Connection a, Connection b) = Connection.Pipe();
+            using (a)
+            using (b)
+            {
+                a.Send(0);
+                _ = b.Recv();
+            }
             File.WriteAllText(Path.Combine(gate, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)), "");
             var sw = Stopwatch.StartNew();
             while (Directory.GetFiles(gate).Length < siblings && sw.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
