@@ -7,6 +7,8 @@ public static partial class Scenarios
     public static int Checklist1_PrintAuthKey(string[] args)
     {
         Console.WriteLine(Convert.ToHexString(Process.Current.AuthKey.ToArray()));
+        // Whether making the key loaded OpenSSL (it should not: the key comes from /dev/urandom).
+        if (OperatingSystem.IsLinux()) Console.WriteLine(File.ReadAllText("/proc/self/maps").Contains("libcrypto") ? "openssl" : "no openssl");
         return 0;
     }
 

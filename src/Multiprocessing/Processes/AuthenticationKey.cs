@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 
 namespace Multiprocessing;
 
@@ -22,7 +23,41 @@ public sealed class AuthenticationKey : IEquatable<AuthenticationKey>
         return new AuthenticationKey(key);
     }
 
-    internal static AuthenticationKey CreateRandom() => new(RandomNumberGenerator.GetBytes(32));
+    internal static AuthenticationKey CreateRandom() => new(KernelRandomBytes(32));
+
+    /// <summary>
+    /// <paramref name="count"/> bytes from the kernel's random source, as CPython's
+    /// <c>os.urandom</c> reads them (its fallback from <c>getrandom(2)</c> is
+    /// <c>/dev/urandom</c>); <see cref="RandomNumberGenerator"/> where there is none. Not
+    /// RandomNumberGenerator first: on Linux it loads OpenSSL (libssl, libcrypto and its
+    /// configuration), which cost the first <see cref="Process"/> of every program 10–11 ms
+    /// (measured cold) and the parent a few MiB; reading /dev/urandom cold: 1.3 ms.
+    /// </summary>
+    internal static byte[] KernelRandomBytes(int count)
+    {
+        var bytes = new byte[count];
+        if (!OperatingSystem.IsWindows())
+        {
+            try
+            {
+                using SafeFileHandle random = File.OpenHandle("/dev/urandom");
+                int got = 0;
+                while (got < count && RandomAccess.Read(random, bytes.AsSpan(got), 0) is var n and > 0) got += n;
+                if (got == count) return bytes;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                // No /dev in this sandbox: the BCL's generator below.
+            }
+        }
+        FillFromGenerator(bytes);
+        return bytes;
+    }
+
+    // Apart: a ReadyToRun method binds what it calls on first entry, and this one's assembly
+    // (and OpenSSL behind it) should load only when it is called.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void FillFromGenerator(byte[] bytes) => RandomNumberGenerator.Fill(bytes);
 
     /// <summary>Number of bytes in the key.</summary>
     public int Length => _key.Length;
