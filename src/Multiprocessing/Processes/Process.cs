@@ -92,8 +92,19 @@ public partial class Process : IDisposable
         _target = target;
         _args = args ?? [];
         _kwargs = kwargs ?? EmptyKwargs;
-        _name = string.IsNullOrEmpty(name) ? _className + "-" + string.Join(':', _identity) : name;
+        _name = string.IsNullOrEmpty(name) ? _className + "-" + IdentityText(_identity) : name;
         if (daemon is { } d) _daemon = d;
+    }
+
+    /// <summary>
+    /// "1:2:3", as CPython joins <c>_identity</c>. Over strings, not <c>string.Join&lt;int&gt;</c>:
+    /// that generic instantiation was JIT-compiled (fully optimized) in every program's first Process.
+    /// </summary>
+    private static string IdentityText(int[] identity)
+    {
+        var parts = new string[identity.Length];
+        for (int i = 0; i < parts.Length; i++) parts[i] = identity[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return string.Join(':', parts);
     }
 
     /// <summary>The process's name; used only for identification. Readable after <see cref="Close"/>.</summary>
