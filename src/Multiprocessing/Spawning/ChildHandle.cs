@@ -22,9 +22,7 @@ internal sealed class ChildHandle : IDisposable
 
     /// <summary>
     /// Takes hold of a launched child and starts watching its channel at once: for a forkserver
-    /// spare that is long before its start, so a start pays no set-up of the watch (measured:
-    /// ~0.25 ms of the parent's work, and a wake-up of the socket engine's thread while the
-    /// child's first line was due).
+    /// spare that is long before its start, so a start pays nothing for the watch.
     /// </summary>
     /// <param name="os">The child's OS process.</param>
     /// <param name="channel">The parent's end of the child's channel.</param>
@@ -34,8 +32,11 @@ internal sealed class ChildHandle : IDisposable
         _channel = channel;
         _stream = new NetworkStream(channel, ownsSocket: true);
         Pid = os.Id;
-        _ = MonitorAsync();
+        new Thread(Watch, WatchStackSize) { IsBackground = true, Name = "Multiprocessing child watch" }.Start();
     }
+
+    // The watch's loop is shallow: frames are read and parsed, nothing is called out of it.
+    private const int WatchStackSize = 256 * 1024;
 
     /// <summary>Tells a forkserver spare that its payload is on its way (<see cref="ChannelMessageKind.Wake"/>).</summary>
     internal void SendWake()
@@ -110,11 +111,19 @@ internal sealed class ChildHandle : IDisposable
     /// <summary>The exception frame the child sent, if its target raised.</summary>
     public byte[]? ExceptionData { get; private set; }
 
-    private async Task MonitorAsync()
+    /// <summary>
+    /// A thread per child, blocked in a read of its channel until end of stream, then until the
+    /// OS process is gone. Not an async read: its state machines (ours over the channel and the
+    /// frame reader, instantiated over the runtime's builders) could not be precompiled and were
+    /// ~40 methods JIT-compiled in the first start of every program, and the socket engine's
+    /// epoll thread started for them; a blocked read also wakes at once when the child exits,
+    /// without a hop through that thread and the thread pool. Disposing the stream unblocks it.
+    /// </summary>
+    private void Watch()
     {
         try
         {
-            while (await Framing.ReadAsync(_stream, Framing.DefaultMaxMessageLength, CancellationToken.None).ConfigureAwait(false) is { } frame)
+            while (Framing.Read(_stream, Framing.DefaultMaxMessageLength) is { } frame)
             {
                 ChannelMessageKind kind = ChannelMessage.Parse(frame, out ReadOnlyMemory<byte> body);
                 if (kind == ChannelMessageKind.Exit && ChannelMessage.ExitCode(body.Span) is { } code)
@@ -125,9 +134,11 @@ internal sealed class ChildHandle : IDisposable
                     _ready.TrySetResult();
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException or SocketException)
+        catch (Exception)
         {
-            // A broken channel means the child is gone or going; its OS exit status decides.
+            // A broken or garbled channel (IOException, InvalidDataException, a disposed stream):
+            // the child is gone or going, and its OS exit status decides. Nothing may escape a
+            // thread of this library's own: it would take the parent down.
         }
         try
         {
@@ -135,7 +146,7 @@ internal sealed class ChildHandle : IDisposable
                 _exited.TrySetResult(ExitCodeFrom(status, _reportedExit));
             else
             {
-                await _os.WaitForExitAsync().ConfigureAwait(false);
+                _os.WaitForExit();
                 _exited.TrySetResult(ExitCodeFrom(_os.ExitCode, _reportedExit));
             }
         }
