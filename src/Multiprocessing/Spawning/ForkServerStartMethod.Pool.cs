@@ -82,7 +82,7 @@ internal sealed partial class ForkServerStartMethod
         {
             try
             {
-                ChildHandle spare = LaunchHost([]);
+                ChildHandle spare = LaunchSpare();
                 lock (_lock)
                 {
                     _launching = false;
