@@ -44,6 +44,16 @@ internal static class Compare
         rows.Add(new Row("Start()→first line of the target (ms)", $"{Ms(spawnEntry)} (spawn); {forkServerEntry.ToString("F2", CultureInfo.InvariantCulture)} (forkserver)", NA(),
             "forkserver target: ≤ 0.5 ms"));
 
+        int firstReps = Math.Min(reps, FirstStart.MaxReps);
+        double spawnFirst = FirstStart.Median("spawn", firstReps);
+        double forkServerFirst = FirstStart.Median("forkserver", firstReps);
+        double? py311SpawnFirst = PyValue(py, 0, "spawn", r => r.GetProperty("first_start_ms"), v => v.GetDouble());
+        double? py311FsFirst = PyValue(py, 0, "forkserver", r => r.GetProperty("first_start_ms"), v => v.GetDouble());
+        rows.Add(new Row("a fresh program's first start→join, library load included (ms)", $"{Ms(spawnFirst)} (spawn); {Ms(forkServerFirst)} (forkserver)",
+            PyCells(py, r => r.GetProperty("first_start_ms"), v => Ms(v.GetDouble())),
+            (py311SpawnFirst is { } sf ? $"spawn {spawnFirst / sf:F2}× CPython 3.11 spawn (with `import multiprocessing`)" : "") +
+            (py311FsFirst is { } ff ? $"; forkserver {forkServerFirst / ff:F2}× CPython 3.11 forkserver" : "")));
+
         (Memory ourMem, Memory helloMem, Memory consoleMem, int neighbours) = Measure.IdleTrio(spawn);
         foreach ((string name, Func<Memory, long> pick, string key) in new (string, Func<Memory, long>, string)[]
                  {

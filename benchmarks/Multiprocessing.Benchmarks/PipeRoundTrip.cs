@@ -13,6 +13,14 @@ internal static class PipeRoundTrip
 
     internal sealed record Result(double SmallRoundTripMicroseconds, double BigMibPerSecond);
 
+    /// <summary>`pipe`: only the round-trips, quick to rerun while working on the connection hot path.</summary>
+    public static int Run(int reps)
+    {
+        Result pipe = Measure(Context.Get("spawn"), reps, warmup: 2);
+        Console.WriteLine($"small object round-trip: {pipe.SmallRoundTripMicroseconds:F1} µs; 16 MiB: {pipe.BigMibPerSecond:F0} MiB/s");
+        return 0;
+    }
+
     public static Result Measure(ProcessContext ctx, int reps, int warmup)
     {
         var (parent, child) = Connection.Pipe();
