@@ -13,8 +13,8 @@ internal static partial class Libc
 
     /// <summary>
     /// A connected AF_UNIX stream pair, both ends close-on-exec. .NET 10 has no socketpair API;
-    /// a socket (unlike an anonymous pipe) gets epoll-driven async I/O, so a parent waiting on
-    /// a hundred children blocks no thread.
+    /// a socket (unlike an anonymous pipe) carries descriptors (SCM_RIGHTS), can be shut down to
+    /// wake a reader blocked in another thread, and gets epoll-driven async I/O as a Connection.
     /// </summary>
     internal static unsafe (int, int) CreateSocketPair()
     {
@@ -26,6 +26,14 @@ internal static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     private static unsafe partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
+    private const int SHUT_RDWR = 2; // Linux and the BSDs
+
+    [LibraryImport(Library, EntryPoint = "shutdown", SetLastError = true)]
+    private static partial int ShutdownSocket(int fd, int how);
+
+    /// <summary>shutdown(2) both ways: a blocked read returns end of stream, the peer sees end of stream. Errors (not connected, gone) are moot.</summary>
+    internal static void Shutdown(int fd) => _ = ShutdownSocket(fd, SHUT_RDWR);
 
     private const int MSG_PEEK = 0x2;
     private static int MSG_DONTWAIT => OperatingSystem.IsLinux() ? 0x40 : 0x80;

@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
 using Multiprocessing.Interop;
 using Multiprocessing.Wire;
 using Diag = System.Diagnostics;
@@ -13,8 +13,8 @@ namespace Multiprocessing.Spawning;
 internal sealed class ChildHandle : IDisposable
 {
     private readonly Diag.Process _os;
-    private readonly Socket _channel;
-    private readonly NetworkStream _stream;
+    private readonly SafeFileHandle _channel;
+    private readonly ChannelStream _stream;
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int? _reportedExit;
@@ -26,11 +26,11 @@ internal sealed class ChildHandle : IDisposable
     /// </summary>
     /// <param name="os">The child's OS process.</param>
     /// <param name="channel">The parent's end of the child's channel.</param>
-    internal ChildHandle(Diag.Process os, Socket channel)
+    internal ChildHandle(Diag.Process os, SafeFileHandle channel)
     {
         _os = os;
         _channel = channel;
-        _stream = new NetworkStream(channel, ownsSocket: true);
+        _stream = new ChannelStream(channel);
         Pid = os.Id;
         new Thread(Watch, WatchStackSize) { IsBackground = true, Name = "Multiprocessing child watch" }.Start();
     }
@@ -71,7 +71,7 @@ internal sealed class ChildHandle : IDisposable
             }
             byte[] frame = Framing.Frame(message);
             int[] fds = [.. passed];
-            int sent = Libc.SendWithDescriptors(_channel.SafeHandle, frame.AsSpan(0, 1), fds);
+            int sent = Libc.SendWithDescriptors(_channel, frame.AsSpan(0, 1), fds);
             _stream.Write(frame, sent, frame.Length - sent);
         }
         catch (IOException)
@@ -91,7 +91,7 @@ internal sealed class ChildHandle : IDisposable
         {
             try
             {
-                return Libc.PeerClosed(_channel.SafeHandle);
+                return Libc.PeerClosed(_channel);
             }
             catch (ObjectDisposedException)
             {

@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
 using Multiprocessing.Interop;
 using Diag = System.Diagnostics;
 
@@ -136,7 +136,7 @@ internal sealed partial class ForkServerStartMethod : IStartMethod
             // descriptors). Not a spare's boot: its warm-up, worth it for a host that waits for
             // later starts, held the payload back (a program's first forkserver start: 176 ms,
             // against 110 ms for its first spawn start).
-            (Diag.Process os, Socket channel) = HostLauncher.Launch(_host(), descriptors);
+            (Diag.Process os, SafeFileHandle channel) = HostLauncher.Launch(_host(), descriptors);
             handle = new ChildHandle(os, channel);
             handle.SendBootstrap(bootstrap, StrayDescriptors.TableSize() ?? 0, []);
         }
@@ -148,7 +148,7 @@ internal sealed partial class ForkServerStartMethod : IStartMethod
 
     private ChildHandle LaunchSpare()
     {
-        (Diag.Process os, Socket channel) = HostLauncher.Launch(_host(), [], spare: true, PreloadEnvironment());
+        (Diag.Process os, SafeFileHandle channel) = HostLauncher.Launch(_host(), [], spare: true, PreloadEnvironment());
         var handle = new ChildHandle(os, channel);
         // When a host that had warmed up ends (its child finished, or an idle spare was killed),
         // a replacement is due. One that died before it was ready is not replaced here: a host

@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
 using Multiprocessing.Interop;
 using Diag = System.Diagnostics;
 
@@ -19,7 +19,7 @@ internal static class HostLauncher
     internal static readonly Lock SpawnLock = new();
 
     /// <summary>Launches a child host given <paramref name="descriptors"/>; a <paramref name="spare"/> (forkserver) warms up and waits for a payload.</summary>
-    internal static (Diag.Process Os, Socket Channel) Launch(HostInfo host, IReadOnlyList<int> descriptors, bool spare = false,
+    internal static (Diag.Process Os, SafeFileHandle Channel) Launch(HostInfo host, IReadOnlyList<int> descriptors, bool spare = false,
                                                              IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
@@ -69,7 +69,7 @@ internal static class HostLauncher
                 // but no later child may inherit them.
                 foreach (int fd in descriptors) Libc.SetCloseOnExec(fd, true);
             }
-            return (os, new Socket(new SafeSocketHandle(parentFd, ownsHandle: true)));
+            return (os, new SafeFileHandle(parentFd, ownsHandle: true));
         }
     }
 }

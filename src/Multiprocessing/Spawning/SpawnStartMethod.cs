@@ -11,7 +11,7 @@ internal sealed class SpawnStartMethod : IStartMethod
 
     public ChildHandle Launch(byte[] bootstrap, IReadOnlyList<int> descriptors, System.Reflection.MethodInfo? target)
     {
-        (System.Diagnostics.Process os, System.Net.Sockets.Socket channel) = HostLauncher.Launch(_host(), descriptors);
+        (System.Diagnostics.Process os, Microsoft.Win32.SafeHandles.SafeFileHandle channel) = HostLauncher.Launch(_host(), descriptors);
         // Read now, after the fork: every descriptor the child inherited is below it (a table never shrinks).
         var handle = new ChildHandle(os, channel);
         handle.SendBootstrap(bootstrap, StrayDescriptors.TableSize() ?? 0, []);

@@ -343,7 +343,7 @@ public class ForkServerTests
         using var peer = new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle((IntPtr)theirs, ownsHandle: true));
         var os = System.Diagnostics.Process.Start("sleep", "60")!;
         using var child = System.Diagnostics.Process.GetProcessById(os.Id); // the handle disposes its own
-        var handle = new ChildHandle(os, new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle((IntPtr)mine, ownsHandle: true)));
+        var handle = new ChildHandle(os, new Microsoft.Win32.SafeHandles.SafeFileHandle((IntPtr)mine, ownsHandle: true));
         try
         {
             handle.SendWake(); // an open channel: the frame goes out
