@@ -136,9 +136,7 @@ internal sealed partial class ForkServerStartMethod : IStartMethod
             // descriptors). Not a spare's boot: its warm-up, worth it for a host that waits for
             // later starts, held the payload back (a program's first forkserver start: 176 ms,
             // against 110 ms for its first spawn start).
-            (Diag.Process os, SafeFileHandle channel) = HostLauncher.Launch(_host(), descriptors);
-            handle = new ChildHandle(os, channel);
-            handle.SendBootstrap(bootstrap, StrayDescriptors.TableSize() ?? 0, []);
+            handle = SpawnStartMethod.LaunchFresh(_host(), bootstrap, descriptors);
         }
         // Noted once the payload is on its way: only later spares use it, and the note (the
         // assembly's name, a lock) would otherwise stand between Start() and the child's first line.
