@@ -38,7 +38,8 @@ public static partial class Scenarios
     /// <summary>
     /// args[1] = "concurrent" (start all N, then join all) or "sequential" (N start/join cycles
     /// spread over args[3] threads), args[2] = N. Prints this process's descriptor count and
-    /// children before and after, with the timing and how many children did not exit 0.
+    /// children before and after, the child-watch threads left beyond the idle spares', with the
+    /// timing and how many children did not exit 0.
     /// </summary>
     public static int LeakCycles(string[] args)
     {
@@ -62,8 +63,9 @@ public static partial class Scenarios
         int failures = Cycles(ctx, mode, n, threads);
         long ms = sw.ElapsedMilliseconds;
 
-        (int fdsAfter, int[] childrenAfter) = Settle(ctx, fdsBefore);
+        (int fdsAfter, int[] childrenAfter) = Settle(ctx, fdsBefore, out int extraWatches);
         Console.WriteLine($"fds-before={fdsBefore}\nfds-after={fdsAfter}");
+        Console.WriteLine($"watch-threads-left={extraWatches}");
         Console.WriteLine($"fd-kinds-before={kindsBefore}\nfd-kinds-after={DescriptorKinds()}");
         Console.WriteLine($"children-before=[{string.Join(',', childrenBefore)}]\nchildren-after=[{string.Join(',', childrenAfter)}]");
         Console.WriteLine($"failures={failures}\nelapsed-ms={ms}");
@@ -129,7 +131,10 @@ public static partial class Scenarios
     /// briefly such a child and holds a channel, so this polls, bounded, until there is none
     /// (and the count is back near <paramref name="fdsBefore"/>); a real leak stays and is reported.
     /// </summary>
-    private static (int Fds, int[] Children) Settle(ProcessContext ctx, int? fdsBefore)
+    private static (int Fds, int[] Children) Settle(ProcessContext ctx, int? fdsBefore) => Settle(ctx, fdsBefore, out _);
+
+    /// <param name="extraWatches">Watch threads beyond one per idle spare: a running child's, or a leaked one.</param>
+    private static (int Fds, int[] Children) Settle(ProcessContext ctx, int? fdsBefore, out int extraWatches)
     {
         var sw = Stopwatch.StartNew();
         while (true)
@@ -142,13 +147,22 @@ public static partial class Scenarios
             // reads of the idle list, so a spare that arrives meanwhile is counted again next round.
             HashSet<int> idle = IdleSpares(ctx);
             int fds = Descriptors().Count(target => !IsAssemblyFile(target)) - idle.Count;
+            extraWatches = WatchThreads() - idle.Count;
             bool steady = idle.SetEquals(IdleSpares(ctx));
             int[] children = [.. ChildPids().Where(pid => !idle.Contains(pid)).Order()];
-            bool settled = steady && children.Length == 0 && (fdsBefore is not { } b || Math.Abs(fds - b) <= 2);
+            bool settled = steady && children.Length == 0 && extraWatches <= 0 && (fdsBefore is not { } b || Math.Abs(fds - b) <= 2);
             if (settled || sw.Elapsed > TimeSpan.FromSeconds(60)) return (fds, children);
             Thread.Sleep(50);
         }
     }
+
+    /// <summary>The library's child-watch threads ("Multiprocessing child watch", which Linux shortens to 15 characters).</summary>
+    private static int WatchThreads() =>
+        Directory.GetDirectories("/proc/self/task").Count(task =>
+        {
+            try { return File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == "Multiprocessing"; }
+            catch (IOException) { return false; } // ended meanwhile
+        });
 
     private static HashSet<int> IdleSpares(ProcessContext ctx) => ctx.Method is ForkServerStartMethod fs ? [.. fs.IdlePids] : [];
 

@@ -349,7 +349,8 @@ public abstract partial class ProcessSuite
     /// <summary>
     /// Runs the LeakCycles scenario: a parent of its own, because this test host's descriptors
     /// and children change under the tests running beside this one. Asserts its children all
-    /// exited 0 and that its descriptors (±2) and children (none) are what they were before.
+    /// exited 0 and that its descriptors (±2), children (none) and child-watch threads (one per
+    /// idle spare) are what they were before.
     /// </summary>
     private void AssertNoLeaks(string mode, int count, int threads)
     {
@@ -363,6 +364,8 @@ public abstract partial class ProcessSuite
         Assert.Equal("0", Value("failures"));
         Assert.Equal("[]", Value("children-before"));
         Assert.True(Value("children-after") == "[]", $"children left after the cycles: {Value("children-after")}");
+        // A thread watches each running child (and idle spare): none may outlive its child.
+        Assert.True(int.Parse(Value("watch-threads-left"), CultureInfo.InvariantCulture) <= 0, $"watch threads left after the cycles: {Value("watch-threads-left")}");
         int before = int.Parse(Value("fds-before"), CultureInfo.InvariantCulture), after = int.Parse(Value("fds-after"), CultureInfo.InvariantCulture);
         Assert.True(Math.Abs(after - before) <= 2,
             $"{before} descriptors before, {after} after:\nbefore: {Value("fd-kinds-before")}\nafter: {Value("fd-kinds-after")}");
