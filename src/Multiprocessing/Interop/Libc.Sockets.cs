@@ -30,10 +30,13 @@ internal static partial class Libc
     private const int SHUT_RDWR = 2; // Linux and the BSDs
 
     [LibraryImport(Library, EntryPoint = "shutdown", SetLastError = true)]
-    private static partial int ShutdownSocket(int fd, int how);
+    private static partial int ShutdownSocket(SafeHandle socket, int how);
 
-    /// <summary>shutdown(2) both ways: a blocked read returns end of stream, the peer sees end of stream. Errors (not connected, gone) are moot.</summary>
-    internal static void Shutdown(int fd) => _ = ShutdownSocket(fd, SHUT_RDWR);
+    /// <summary>
+    /// shutdown(2) both ways: a blocked read returns end of stream, the peer sees end of stream.
+    /// Errors (not connected, gone) are moot; <see cref="ObjectDisposedException"/> once the handle is closed.
+    /// </summary>
+    internal static void Shutdown(SafeHandle socket) => _ = ShutdownSocket(socket, SHUT_RDWR);
 
     private const int MSG_PEEK = 0x2;
     private static int MSG_DONTWAIT => OperatingSystem.IsLinux() ? 0x40 : 0x80;

@@ -13,7 +13,6 @@ namespace Multiprocessing.Spawning;
 internal sealed class ChildHandle : IDisposable
 {
     private readonly Diag.Process _os;
-    private readonly SafeFileHandle _channel;
     private readonly ChannelStream _stream;
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,7 +28,6 @@ internal sealed class ChildHandle : IDisposable
     internal ChildHandle(Diag.Process os, SafeFileHandle channel)
     {
         _os = os;
-        _channel = channel;
         _stream = new ChannelStream(channel);
         Pid = os.Id;
         new Thread(Watch, WatchStackSize) { IsBackground = true, Name = "Multiprocessing child watch" }.Start();
@@ -71,7 +69,7 @@ internal sealed class ChildHandle : IDisposable
             }
             byte[] frame = Framing.Frame(message);
             int[] fds = [.. passed];
-            int sent = Libc.SendWithDescriptors(_channel, frame.AsSpan(0, 1), fds);
+            int sent = Libc.SendWithDescriptors(_stream.Handle, frame.AsSpan(0, 1), fds);
             _stream.Write(frame, sent, frame.Length - sent);
         }
         catch (IOException)
@@ -91,7 +89,7 @@ internal sealed class ChildHandle : IDisposable
         {
             try
             {
-                return Libc.PeerClosed(_channel);
+                return Libc.PeerClosed(_stream.Handle);
             }
             catch (ObjectDisposedException)
             {

@@ -71,19 +71,13 @@ internal sealed class ChannelStream(SafeFileHandle handle) : Stream
     {
         if (disposing && !Handle.IsClosed)
         {
-            bool added = false;
             try
             {
-                Handle.DangerousAddRef(ref added);
-                Libc.Shutdown((int)Handle.DangerousGetHandle());
+                Libc.Shutdown(Handle);
             }
             catch (ObjectDisposedException)
             {
                 // Disposed meanwhile by the other thread.
-            }
-            finally
-            {
-                if (added) Handle.DangerousRelease();
             }
             Handle.Dispose();
         }
