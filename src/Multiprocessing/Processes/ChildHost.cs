@@ -67,7 +67,7 @@ internal static class ChildHost
         Environment.SetEnvironmentVariable(ChildLaunch.DescriptorsVariable, null);
         bool spare = Environment.GetEnvironmentVariable(ChildLaunch.SpareVariable) is not null;
         Environment.SetEnvironmentVariable(ChildLaunch.SpareVariable, null);
-        return new ChildStart(fd, list is null ? [] : ChildLaunch.ParseDescriptorList(list), spare);
+        return new ChildStart(fd, list is null ? EmptyInts.Value : ChildLaunch.ParseDescriptorList(list), spare);
     }
 
     private static int Run(ChildStart start)

@@ -22,7 +22,7 @@ public partial class Process : IDisposable
     private string _name = "";
     private bool _daemon;
     private AuthenticationKey _authKey = null!;
-    private int[] _identity = [];
+    private int[] _identity = EmptyInts.Value; // not [] (EmptyInts says why)
     private int? _parentPid;
     private string? _parentName;
     private bool _killOnParentDeath;

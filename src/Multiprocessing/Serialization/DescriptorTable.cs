@@ -20,7 +20,7 @@ internal sealed class DescriptorTable
         _own = own;
     }
 
-    internal static readonly DescriptorTable None = new([], []);
+    internal static readonly DescriptorTable None = new(EmptyInts.Value, EmptyInts.Value);
 
     /// <summary>Descriptors inherited across exec: the parent's numbers are ours.</summary>
     internal static DescriptorTable Inherited(int[] fds) => new(fds, fds);

@@ -75,7 +75,7 @@ internal static class ChildLaunch
     internal static ChildStart? ParseArguments(string[] args)
     {
         int? channel = null;
-        int[] descriptors = [];
+        int[] descriptors = EmptyInts.Value;
         bool spare = false;
         for (int i = 0; i < args.Length; i++)
         {
