@@ -32,7 +32,7 @@ internal static partial class Libc
     /// numbers rather than one per number: poll(2) with no events asked and no wait reports
     /// POLLNVAL for a number that is no open descriptor. False if poll failed (nothing is known).
     /// </summary>
-    internal static unsafe bool ProbeOpen(int first, Span<bool> open)
+    internal static unsafe bool ProbeOpen(int first, bool[] open)
     {
         const int Chunk = 256;
         PollDescriptor* fds = stackalloc PollDescriptor[Chunk];
@@ -57,14 +57,17 @@ internal static partial class Libc
     /// <summary>read(2), retried when a signal interrupts it: the count read, 0 at end of file.</summary>
     internal static unsafe int Read(int fd, Span<byte> buffer)
     {
-        fixed (byte* p = buffer)
+        fixed (byte* p = buffer) return Read(fd, p, buffer.Length);
+    }
+
+    /// <summary>The same into <paramref name="length"/> bytes at <paramref name="buffer"/>: the child host's reads take no span (ByteCursor says why).</summary>
+    internal static unsafe int Read(int fd, byte* buffer, int length)
+    {
+        while (true)
         {
-            while (true)
-            {
-                nint n = Read(fd, p, (nuint)buffer.Length);
-                if (n >= 0) return (int)n;
-                if (Errno != EINTR) throw new IOException($"read failed on fd {fd} (errno {Errno})");
-            }
+            nint n = Read(fd, buffer, (nuint)length);
+            if (n >= 0) return (int)n;
+            if (Errno != EINTR) throw new IOException($"read failed on fd {fd} (errno {Errno})");
         }
     }
 

@@ -48,18 +48,15 @@ internal static partial class Libc
     /// readability followed by a read was two, and with page-table isolation every system call
     /// on a forkserver child's way to its target also costs the TLB refills after it.
     /// </summary>
-    internal static unsafe int ReceiveNow(int fd, Span<byte> buffer)
+    internal static unsafe int ReceiveNow(int fd, byte* buffer, int length)
     {
-        fixed (byte* p = buffer)
+        while (true)
         {
-            while (true)
-            {
-                nint n = Recv(fd, p, (nuint)buffer.Length, MSG_DONTWAIT);
-                if (n >= 0) return (int)n;
-                int errno = Errno;
-                if (errno == EAGAIN) return -1;
-                if (errno != EINTR) throw new IOException($"recv failed on fd {fd} (errno {errno})");
-            }
+            nint n = Recv(fd, buffer, (nuint)length, MSG_DONTWAIT);
+            if (n >= 0) return (int)n;
+            int errno = Errno;
+            if (errno == EAGAIN) return -1;
+            if (errno != EINTR) throw new IOException($"recv failed on fd {fd} (errno {errno})");
         }
     }
 
@@ -187,41 +184,44 @@ internal static partial class Libc
     /// when <paramref name="dontWait"/> and nothing is there yet. Descriptors that came with the
     /// bytes are appended to <paramref name="received"/> (close-on-exec).
     /// </summary>
-    internal static unsafe int ReceiveWithDescriptors(int fd, Span<byte> buffer, bool dontWait, ref int[]? received)
+    internal static unsafe int ReceiveWithDescriptors(int fd, byte* buffer, int length, bool dontWait, ref int[]? received)
     {
         int space = ControlSpace(MaxPassedDescriptors);
         byte* control = stackalloc byte[space];
-        fixed (byte* p = buffer)
+        var vector = new IoVector { Base = buffer, Length = (nuint)length };
+        var header = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = (nuint)space };
+        nint n;
+        while (true)
         {
-            var vector = new IoVector { Base = p, Length = (nuint)buffer.Length };
-            var header = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = (nuint)space };
-            nint n;
-            while (true)
-            {
-                n = ReceiveMessage(fd, &header, MSG_CMSG_CLOEXEC | (dontWait ? MSG_DONTWAIT : 0));
-                if (n >= 0) break;
-                int errno = Errno;
-                if (dontWait && errno == EAGAIN) return -1;
-                if (errno != EINTR) throw new IOException($"recvmsg failed on fd {fd} (errno {errno})");
-                header.ControlLength = (nuint)space;
-            }
-            for (nuint at = 0; at + ControlHeaderSize <= header.ControlLength;)
-            {
-                nuint length = *(nuint*)(control + at);
-                if (length < ControlHeaderSize || at + length > header.ControlLength) break;
-                int* fields = (int*)(control + at);
-                if (fields[2] == SOL_SOCKET && fields[3] == SCM_RIGHTS)
-                {
-                    // An array, not a List: the List's facade (System.Collections) would load in every child.
-                    int count = (int)(length - ControlHeaderSize) / sizeof(int), had = received?.Length ?? 0;
-                    Array.Resize(ref received, had + count);
-                    new ReadOnlySpan<int>(control + at + ControlHeaderSize, count).CopyTo(new Span<int>(received, had, count));
-                }
-                at += length + 7 & ~(nuint)7;
-            }
-            if ((header.Flags & MSG_CTRUNC) != 0)
-                throw new IOException($"recvmsg on fd {fd}: descriptors sent with the data did not fit and were dropped");
-            return (int)n;
+            n = ReceiveMessage(fd, &header, MSG_CMSG_CLOEXEC | (dontWait ? MSG_DONTWAIT : 0));
+            if (n >= 0) break;
+            int errno = Errno;
+            if (dontWait && errno == EAGAIN) return -1;
+            if (errno != EINTR) throw new IOException($"recvmsg failed on fd {fd} (errno {errno})");
+            header.ControlLength = (nuint)space;
         }
+        for (nuint at = 0; at + ControlHeaderSize <= header.ControlLength;)
+        {
+            nuint size = *(nuint*)(control + at);
+            if (size < ControlHeaderSize || at + size > header.ControlLength) break;
+            int* fields = (int*)(control + at);
+            if (fields[2] == SOL_SOCKET && fields[3] == SCM_RIGHTS)
+            {
+                // An array, not a List: the List's facade (System.Collections) would load in every child.
+                int count = (int)(size - ControlHeaderSize) / sizeof(int), had = received?.Length ?? 0;
+                Array.Resize(ref received, had + count);
+                new ReadOnlySpan<int>(control + at + ControlHeaderSize, count).CopyTo(new Span<int>(received, had, count));
+            }
+            at += size + 7 & ~(nuint)7;
+        }
+        if ((header.Flags & MSG_CTRUNC) != 0)
+            throw new IOException($"recvmsg on fd {fd}: descriptors sent with the data did not fit and were dropped");
+        return (int)n;
+    }
+
+    /// <summary>The same into a span (tests; the child host reads into a pinned array: ByteCursor says why).</summary>
+    internal static unsafe int ReceiveWithDescriptors(int fd, Span<byte> buffer, bool dontWait, ref int[]? received)
+    {
+        fixed (byte* p = buffer) return ReceiveWithDescriptors(fd, p, buffer.Length, dontWait, ref received);
     }
 }

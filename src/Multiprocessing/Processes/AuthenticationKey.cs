@@ -23,7 +23,18 @@ public sealed class AuthenticationKey : IEquatable<AuthenticationKey>
         return new AuthenticationKey(key);
     }
 
-    internal static AuthenticationKey CreateRandom() => new(KernelRandomBytes(32));
+    /// <summary>
+    /// A key over <paramref name="owned"/> itself: bytes made for it (drawn at random, read from a
+    /// payload) that nothing else holds. No copy through a span: a child's start path takes
+    /// none (ByteCursor says why).
+    /// </summary>
+    internal static AuthenticationKey Adopt(byte[] owned) => new(owned, default(Adopting));
+
+    private readonly struct Adopting;
+
+    private AuthenticationKey(byte[] owned, Adopting _) => _key = owned;
+
+    internal static AuthenticationKey CreateRandom() => Adopt(KernelRandomBytes(32));
 
     /// <summary>
     /// <paramref name="count"/> bytes from the kernel's random source, as CPython's

@@ -105,7 +105,7 @@ internal static class ChildHost
             try
             {
                 frame = Framing.Read(stream);
-                while (spare && frame is not null && ChannelMessage.Parse(frame, out _) == ChannelMessageKind.Wake)
+                while (spare && frame is not null && ChannelMessage.Kind(frame) == ChannelMessageKind.Wake)
                 {
                     AwaitPayload(stream);
                     frame = Framing.Read(stream);
@@ -119,15 +119,15 @@ internal static class ChildHost
             }
             if (frame is null && spare) return 0; // a forkserver spare that was never needed: its parent is gone
             if (frame is null) throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
-            ChannelMessageKind kind = ChannelMessage.Parse(frame, out ReadOnlyMemory<byte> body);
+            ChannelMessageKind kind = ChannelMessage.Kind(frame);
             if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
-            int tableSize = ChannelMessage.SplitBootstrap(ref body, out int[] passed);
+            byte[] payload = ChannelMessage.ReadBootstrap(frame, out int tableSize, out int[] passed);
             if (!spare) StrayDescriptors.CloseInChild(fd, inherited, tableSize);
             // A spare's descriptors came with the frame; a spawned child's are inherited under their numbers.
             DescriptorTable descriptors = passed.Length > 0
                 ? DescriptorTable.Received(passed, stream.TakeReceivedDescriptors())
                 : DescriptorTable.Inherited(inherited);
-            self = ProcessPayload.Decode(body.ToArray(), descriptors);
+            self = ProcessPayload.Decode(payload, descriptors);
         }
         catch (Exception e)
         {

@@ -55,7 +55,7 @@ public partial class Process
     {
         _name = header.Name;
         _identity = header.Identity;
-        _authKey = new AuthenticationKey(header.AuthKey);
+        _authKey = AuthenticationKey.Adopt(header.AuthKey);
         _daemon = header.Daemon;
         _parentPid = header.ParentPid;
         _parentName = header.ParentName;

@@ -21,7 +21,7 @@ internal static class ProcessSerialization
             writer.WriteRawBytes(((AuthenticationKey)value).Span);
         }
 
-        public override object? Read(ObjectReader reader) => new AuthenticationKey(reader.ReadRawBytes());
+        public override object? Read(ObjectReader reader) => AuthenticationKey.Adopt(reader.ReadRawBytes());
     }
 
     /// <summary>A Process object is live state of this process: it never travels as a value (CPython E27).</summary>

@@ -19,23 +19,30 @@ internal struct ByteCursor(byte[] data)
 
     public readonly int Remaining => data.Length - _pos;
 
-    public ReadOnlySpan<byte> Take(int count)
+    public ReadOnlySpan<byte> Take(int count) => new(data, Advance(count), count);
+
+    /// <summary>Moves past <paramref name="count"/> bytes (checked against what is left) and returns where they start.</summary>
+    private int Advance(int count)
     {
         if (count < 0 || count > Remaining)
             throw new InvalidDataException($"corrupt payload: {count} bytes wanted at offset {_pos}, {Remaining} left");
-        var span = new ReadOnlySpan<byte>(data, _pos, count);
+        int at = _pos;
         _pos += count;
-        return span;
+        return at;
     }
 
-    public byte ReadByte() => Take(1)[0];
+    // The primitives index the array rather than take a span: a plain start's bootstrap reads
+    // nothing else, and Span's members that ReadyToRun code cannot inline across assemblies
+    // (its constructors, Slice, ToArray) sit in two 64 KiB stretches of CoreLib's image that
+    // nothing else on a child's start path reaches (EmptyInts says what such a stretch costs).
+    public byte ReadByte() => data[Advance(1)];
 
     // Little-endian by hand: BinaryPrimitives (the System.Memory facade) would be one more
     // assembly for every child to load before its target runs.
     public int ReadInt32Raw()
     {
-        ReadOnlySpan<byte> b = Take(4);
-        return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24;
+        int at = Advance(4);
+        return data[at] | data[at + 1] << 8 | data[at + 2] << 16 | data[at + 3] << 24;
     }
 
     public long ReadInt64Raw() => (uint)ReadInt32Raw() | (long)ReadInt32Raw() << 32;
@@ -60,27 +67,34 @@ internal struct ByteCursor(byte[] data)
         return (int)n;
     }
 
-    public byte[] ReadRawBytes() => Take(ReadCount()).ToArray();
+    public byte[] ReadRawBytes()
+    {
+        int n = ReadCount();
+        var bytes = new byte[n];
+        Buffer.BlockCopy(data, Advance(n), bytes, 0, n);
+        return bytes;
+    }
 
     public string ReadStringRaw()
     {
         int n = ReadCount();
-        ReadOnlySpan<byte> bytes = Take(n);
-        return n <= 256 && AsciiString(bytes) is { } ascii ? ascii : Encoding.UTF8.GetString(bytes);
+        int at = Advance(n);
+        return n <= 256 && AsciiString(data, at, n) is { } ascii ? ascii : Encoding.UTF8.GetString(data, at, n);
     }
 
     /// <summary>
     /// The common short ASCII string (names, keys) copied by hand: the first
     /// <c>Encoding.UTF8.GetString</c> in a process cost ~2.8 ms of a child's cold start here.
     /// </summary>
-    private static string? AsciiString(ReadOnlySpan<byte> bytes)
+    private static unsafe string? AsciiString(byte[] bytes, int start, int length)
     {
-        Span<char> chars = stackalloc char[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++)
+        char* chars = stackalloc char[length];
+        for (int i = 0; i < length; i++)
         {
-            if (bytes[i] >= 0x80) return null;
-            chars[i] = (char)bytes[i];
+            byte b = bytes[start + i];
+            if (b >= 0x80) return null;
+            chars[i] = (char)b;
         }
-        return new string(chars);
+        return new string(chars, 0, length);
     }
 }

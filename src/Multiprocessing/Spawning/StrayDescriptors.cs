@@ -34,7 +34,7 @@ internal static class StrayDescriptors
     {
         if (tableSize > 0 && tableSize <= MaxSlotsToProbe)
         {
-            Span<bool> open = stackalloc bool[Math.Max(0, tableSize - 3)];
+            var open = new bool[Math.Max(0, tableSize - 3)]; // an array, not a stackalloc'd span: ByteCursor says why
             bool known = Libc.ProbeOpen(3, open);
             for (int i = 0; i < open.Length; i++)
             {

@@ -50,22 +50,26 @@ internal static class ChannelMessage
     }
 
     /// <summary>
-    /// Takes the table size and the passed descriptors' numbers in the parent off a Bootstrap
-    /// body, leaving the payload in <paramref name="body"/>. A forkserver parent passes the
-    /// descriptors themselves with the frame (SCM_RIGHTS), in this order; a spawned child
-    /// inherited its descriptors under their own numbers and gets none here.
+    /// The payload of a Bootstrap <paramref name="message"/> (its kind already checked), with the
+    /// table size and the passed descriptors' numbers in the parent that precede it. A forkserver
+    /// parent passes the descriptors themselves with the frame (SCM_RIGHTS), in this order; a
+    /// spawned child inherited its descriptors under their own numbers and gets none here.
+    /// Over the array with offsets, not a ReadOnlyMemory: ByteCursor says why.
     /// </summary>
-    internal static int SplitBootstrap(ref ReadOnlyMemory<byte> body, out int[] passed)
+    internal static byte[] ReadBootstrap(byte[] message, out int tableSize, out int[] passed)
     {
-        if (body.Length < 8) throw new InvalidDataException("invalid bootstrap message: shorter than its table size and descriptor count");
-        int tableSize = ReadInt32(body.Span);
-        int count = ReadInt32(body.Span[4..]);
-        if (count < 0 || count > (body.Length - 8) / 4)
+        const int body = 2;
+        if (message.Length - body < 8) throw new InvalidDataException("invalid bootstrap message: shorter than its table size and descriptor count");
+        tableSize = ReadInt32(message, body);
+        int count = ReadInt32(message, body + 4);
+        if (count < 0 || count > (message.Length - body - 8) / 4)
             throw new InvalidDataException($"invalid bootstrap message: {count} passed descriptors");
-        passed = new int[count];
-        for (int i = 0; i < count; i++) passed[i] = ReadInt32(body.Span[(8 + 4 * i)..]);
-        body = body[(8 + 4 * count)..];
-        return tableSize;
+        passed = count == 0 ? EmptyInts.Value : new int[count];
+        for (int i = 0; i < count; i++) passed[i] = ReadInt32(message, body + 8 + 4 * i);
+        int start = body + 8 + 4 * count;
+        var payload = new byte[message.Length - start];
+        Buffer.BlockCopy(message, start, payload, 0, payload.Length);
+        return payload;
     }
 
     /// <summary>An Exit message carrying <paramref name="exitCode"/>.</summary>
@@ -88,7 +92,17 @@ internal static class ChannelMessage
 
     private static int ReadInt32(ReadOnlySpan<byte> bytes) => bytes[0] | bytes[1] << 8 | bytes[2] << 16 | bytes[3] << 24;
 
+    private static int ReadInt32(byte[] bytes, int at) => bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24;
+
     internal static ChannelMessageKind Parse(byte[] message, out ReadOnlyMemory<byte> body)
+    {
+        ChannelMessageKind kind = Kind(message);
+        body = new ReadOnlyMemory<byte>(message, 2, message.Length - 2);
+        return kind;
+    }
+
+    /// <summary>The kind of <paramref name="message"/>, its header checked; the body starts at offset 2.</summary>
+    internal static ChannelMessageKind Kind(byte[] message)
     {
         if (message.Length < 2)
             throw new InvalidDataException("invalid process channel message: shorter than its 2-byte header");
@@ -96,7 +110,6 @@ internal static class ChannelMessage
             throw new InvalidDataException(
                 $"process channel protocol version {message[0]} does not match this library's {ProtocolVersion}; " +
                 "the parent and child must load the same Multiprocessing.dll");
-        body = new ReadOnlyMemory<byte>(message, 2, message.Length - 2);
         return (ChannelMessageKind)message[1];
     }
 }

@@ -24,27 +24,40 @@ internal sealed class DescriptorStream(int fd) : Stream
     public override bool CanWrite => _fd >= 0;
     public override bool CanSeek => false;
 
-    public override int Read(Span<byte> buffer)
+    // Reads go through a pinned pointer, and the array overload is the one Framing calls: a child
+    // host's reads take no span (ByteCursor says why).
+    public override unsafe int Read(Span<byte> buffer)
     {
-        if (buffer.IsEmpty) return 0;
+        fixed (byte* p = buffer) return Read(p, buffer.Length);
+    }
+
+    public override unsafe int Read(byte[] buffer, int offset, int count)
+    {
+        if (buffer is null || (uint)offset > (uint)buffer.Length || (uint)count > (uint)(buffer.Length - offset)) throw InvalidBuffer(buffer);
+        if (count == 0) return 0;
+        fixed (byte* p = &buffer[offset]) return Read(p, count);
+    }
+
+    private unsafe int Read(byte* buffer, int count)
+    {
+        if (count == 0) return 0;
         if (_aheadStart == _aheadEnd)
         {
-            if (buffer.Length >= _ahead.Length) return Receive(buffer, dontWait: false);
+            if (count >= _ahead.Length) return Receive(buffer, count, dontWait: false);
             _aheadStart = 0;
-            _aheadEnd = Receive(_ahead, dontWait: false);
+            fixed (byte* ahead = _ahead) _aheadEnd = Receive(ahead, _ahead.Length, dontWait: false);
             if (_aheadEnd == 0) return 0;
         }
-        int n = Math.Min(buffer.Length, _aheadEnd - _aheadStart);
-        new ReadOnlySpan<byte>(_ahead, _aheadStart, n).CopyTo(buffer); // not AsSpan: MemoryExtensions would load the System.Memory facade in every child
+        int n = Math.Min(count, _aheadEnd - _aheadStart);
+        fixed (byte* ahead = &_ahead[_aheadStart]) Buffer.MemoryCopy(ahead, buffer, n, n);
         _aheadStart += n;
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return Read(buffer.AsSpan(offset, count));
-    }
+    // Out of line: a ReadyToRun method loads the types it names when first entered.
+    private static ArgumentException InvalidBuffer(byte[]? buffer) => buffer is null
+        ? new ArgumentNullException(nameof(buffer))
+        : new ArgumentOutOfRangeException("count", "offset and count must lie within the buffer");
 
     /// <summary>
     /// Whether a read would return at once: bytes already taken in, or bytes (or the end of the
@@ -55,7 +68,11 @@ internal sealed class DescriptorStream(int fd) : Stream
         get
         {
             if (_aheadStart < _aheadEnd) return true;
-            int n = Receive(_ahead, dontWait: true);
+            int n;
+            unsafe
+            {
+                fixed (byte* ahead = _ahead) n = Receive(ahead, _ahead.Length, dontWait: true);
+            }
             if (n < 0) return false;
             (_aheadStart, _aheadEnd) = (0, n); // 0: the end of the stream, which the next read reports
             return true;
@@ -66,10 +83,10 @@ internal sealed class DescriptorStream(int fd) : Stream
     /// On Linux recvmsg(2), which keeps descriptors passed with the bytes (a plain read would
     /// drop and close them); elsewhere nothing is passed, and read(2) / recv(2) do.
     /// </summary>
-    private int Receive(Span<byte> buffer, bool dontWait)
+    private unsafe int Receive(byte* buffer, int count, bool dontWait)
     {
-        if (OperatingSystem.IsLinux()) return Libc.ReceiveWithDescriptors(Descriptor, buffer, dontWait, ref _received);
-        return dontWait ? Libc.ReceiveNow(Descriptor, buffer) : Libc.Read(Descriptor, buffer);
+        if (OperatingSystem.IsLinux()) return Libc.ReceiveWithDescriptors(Descriptor, buffer, count, dontWait, ref _received);
+        return dontWait ? Libc.ReceiveNow(Descriptor, buffer, count) : Libc.Read(Descriptor, buffer, count);
     }
 
     /// <summary>The descriptors received so far, in order, handed over once.</summary>

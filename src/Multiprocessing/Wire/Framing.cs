@@ -85,15 +85,25 @@ internal static class Framing
     }
 
     /// <summary>Reads one frame; null when the stream ended cleanly before a new frame began.</summary>
+    /// <remarks>
+    /// Over arrays, with the stream's array overload: this is how a child host reads its payload,
+    /// and a child's start path takes no span (ByteCursor says why).
+    /// </remarks>
     internal static byte[]? Read(Stream stream, long maxLength = DefaultMaxMessageLength)
     {
-        Span<byte> header = stackalloc byte[8];
-        int got = ReadAtMost(stream, header[..4]);
+        byte[] header = new byte[8];
+        int got = ReadAtMost(stream, header, 4);
         if (got == 0) return null;
         if (got < 4) throw Truncated("header");
-        long length = ShortLength(header) ?? (ReadAtMost(stream, header) < 8 ? throw Truncated("header") : LongLength(header));
+        long length = (int)BigEndian(header, 4);
+        if (length == -1)
+        {
+            if (ReadAtMost(stream, header, 8) < 8) throw Truncated("header");
+            ulong big = BigEndian(header, 8);
+            length = big > long.MaxValue ? -1 : (long)big;
+        }
         byte[] message = new byte[CheckLength(length, maxLength)];
-        if (ReadAtMost(stream, message) < message.Length) throw Truncated("body");
+        if (ReadAtMost(stream, message, message.Length) < message.Length) throw Truncated("body");
         return message;
     }
 
@@ -121,16 +131,24 @@ internal static class Framing
         return (int)length;
     }
 
-    private static int ReadAtMost(Stream stream, Span<byte> buffer)
+    private static int ReadAtMost(Stream stream, byte[] buffer, int count)
     {
         int total = 0;
-        while (total < buffer.Length)
+        while (total < count)
         {
-            int n = stream.Read(buffer[total..]);
+            int n = stream.Read(buffer, total, count - total);
             if (n == 0) break;
             total += n;
         }
         return total;
+    }
+
+    /// <summary>The first <paramref name="count"/> bytes of <paramref name="bytes"/> as a big-endian number.</summary>
+    private static ulong BigEndian(byte[] bytes, int count)
+    {
+        ulong value = 0;
+        for (int i = 0; i < count; i++) value = value << 8 | bytes[i];
+        return value;
     }
 
     private static async ValueTask<int> ReadAtMostAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)

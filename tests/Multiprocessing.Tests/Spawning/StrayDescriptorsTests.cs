@@ -42,7 +42,7 @@ public class DescriptorProbeTests
         // reused by another thread at once (closed numbers are the next test's).
         using var handle = File.OpenHandle("/dev/null");
         int fd = (int)handle.DangerousGetHandle();
-        Span<bool> open = stackalloc bool[fd + 1];
+        var open = new bool[fd + 1];
         Assert.True(Multiprocessing.Interop.Libc.ProbeOpen(0, open));
         Assert.True(open[0] && open[1] && open[2], "stdio is open");
         Assert.True(open[fd], $"fd {fd} was just opened");
@@ -53,9 +53,9 @@ public class DescriptorProbeTests
     {
         // 300 numbers from 100000: two chunks (256 + 44), none of them an open descriptor (the limit
         // on descriptors here is far below), so every one reports closed.
-        Span<bool> open = stackalloc bool[300];
-        open.Fill(true);
+        var open = new bool[300];
+        Array.Fill(open, true);
         Assert.True(Multiprocessing.Interop.Libc.ProbeOpen(100_000, open));
-        Assert.DoesNotContain(true, open.ToArray());
+        Assert.DoesNotContain(true, open);
     }
 }
