@@ -14,7 +14,7 @@ namespace Multiprocessing;
 /// </summary>
 internal static class ChildHost
 {
-    private static DescriptorStream? s_stream;
+    private static DescriptorChannel? s_stream;
     /// <summary>1 while a frame is being written: frames from two threads must not interleave.</summary>
     private static int s_sending;
     private static PosixSignalRegistration? s_sigint;
@@ -84,7 +84,7 @@ internal static class ChildHost
         // networking EventSource, whose setup loads ICU (~30 ms of CPU). A child that never needs
         // sockets or culture data boots like a hello-world; ParentProcess makes its Socket only
         // when asked about the parent.
-        var stream = new DescriptorStream(fd);
+        var stream = new DescriptorChannel(fd);
         s_stream = stream;
         PrepareProcessState();
 
@@ -184,7 +184,7 @@ internal static class ChildHost
     /// spare woke ~0.15 ms after the payload was written, a watching one within ~15 µs). Then, or
     /// on a single core, where watching would take the CPU from the parent's encoding, it blocks.
     /// </summary>
-    private static void AwaitPayload(DescriptorStream stream)
+    private static void AwaitPayload(DescriptorChannel stream)
     {
         if (Environment.ProcessorCount < 2) return;
         long until = Diag.Stopwatch.GetTimestamp() + Diag.Stopwatch.Frequency / 1000;

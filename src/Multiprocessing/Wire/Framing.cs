@@ -68,20 +68,50 @@ internal static class Framing
         return buffer;
     }
 
-    internal static void Write(Stream stream, ReadOnlySpan<byte> message)
+    internal static void Write(Stream stream, ReadOnlySpan<byte> message) => Write(new OverStream(stream), message);
+
+    internal static void Write(DescriptorChannel channel, ReadOnlySpan<byte> message) => Write(new OverChannel(channel), message);
+
+    private static void Write<T>(T to, ReadOnlySpan<byte> message) where T : struct, IBytes
     {
         // One write for small messages: fewer syscalls, and a reader never sees a lone header.
         if (message.Length <= 64 * 1024)
         {
-            stream.Write(Frame(message));
+            to.Write(Frame(message));
         }
         else
         {
             Span<byte> header = stackalloc byte[12];
-            stream.Write(header[..WriteHeader(header, message.Length)]);
-            stream.Write(message);
+            to.Write(header[..WriteHeader(header, message.Length)]);
+            to.Write(message);
         }
-        stream.Flush();
+        to.Flush();
+    }
+
+    /// <summary>
+    /// What framing needs of a channel. Two ends implement it, over a <see cref="Stream"/> and
+    /// over a child host's <see cref="DescriptorChannel"/> (no Stream: it says why); generic over
+    /// these structs, each overload compiles to direct calls.
+    /// </summary>
+    private interface IBytes
+    {
+        int Read(byte[] buffer, int offset, int count);
+        void Write(ReadOnlySpan<byte> bytes);
+        void Flush();
+    }
+
+    private readonly struct OverStream(Stream stream) : IBytes
+    {
+        public int Read(byte[] buffer, int offset, int count) => stream.Read(buffer, offset, count);
+        public void Write(ReadOnlySpan<byte> bytes) => stream.Write(bytes);
+        public void Flush() => stream.Flush();
+    }
+
+    private readonly struct OverChannel(DescriptorChannel channel) : IBytes
+    {
+        public int Read(byte[] buffer, int offset, int count) => channel.Read(buffer, offset, count);
+        public void Write(ReadOnlySpan<byte> bytes) => channel.Write(bytes);
+        public void Flush() { }
     }
 
     /// <summary>Reads one frame; null when the stream ended cleanly before a new frame began.</summary>
@@ -89,25 +119,30 @@ internal static class Framing
     /// Over arrays, with the stream's array overload: this is how a child host reads its payload,
     /// and a child's start path takes no span (ByteCursor says why).
     /// </remarks>
-    internal static byte[]? Read(Stream stream, long maxLength = DefaultMaxMessageLength)
+    internal static byte[]? Read(Stream stream, long maxLength = DefaultMaxMessageLength) => Read(new OverStream(stream), maxLength);
+
+    /// <summary>Reads one frame from a child host's channel; null at a clean end of stream.</summary>
+    internal static byte[]? Read(DescriptorChannel channel, long maxLength = DefaultMaxMessageLength) => Read(new OverChannel(channel), maxLength);
+
+    private static byte[]? Read<T>(T from, long maxLength) where T : struct, IBytes
     {
         byte[] header = new byte[8];
-        int got = ReadAtMost(stream, header, 4);
+        int got = ReadAtMost(from, header, 4);
         if (got == 0) return null;
         if (got < 4) throw Truncated("header");
         long length = (int)BigEndian(header, 4);
         if (length == -1)
         {
-            if (ReadAtMost(stream, header, 8) < 8) throw Truncated("header");
+            if (ReadAtMost(from, header, 8) < 8) throw Truncated("header");
             ulong big = BigEndian(header, 8);
             length = big > long.MaxValue ? -1 : (long)big;
         }
         byte[] message = new byte[CheckLength(length, maxLength)];
-        if (ReadAtMost(stream, message, message.Length) < message.Length) throw Truncated("body");
+        if (ReadAtMost(from, message, message.Length) < message.Length) throw Truncated("body");
         return message;
     }
 
-    /// <summary>Async twin of <see cref="Read"/>.</summary>
+    /// <summary>Async twin of <see cref="Read(Stream, long)"/>.</summary>
     internal static async ValueTask<byte[]?> ReadAsync(Stream stream, long maxLength, CancellationToken cancellationToken)
     {
         byte[] header = new byte[8];
@@ -131,12 +166,12 @@ internal static class Framing
         return (int)length;
     }
 
-    private static int ReadAtMost(Stream stream, byte[] buffer, int count)
+    private static int ReadAtMost<T>(T from, byte[] buffer, int count) where T : struct, IBytes
     {
         int total = 0;
         while (total < count)
         {
-            int n = stream.Read(buffer, total, count - total);
+            int n = from.Read(buffer, total, count - total);
             if (n == 0) break;
             total += n;
         }

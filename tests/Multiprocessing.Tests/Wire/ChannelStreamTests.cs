@@ -8,16 +8,16 @@ namespace Multiprocessing.Tests.Wire;
 /// <summary>The parent's end of a child's channel: frames both ways, and a dispose that wakes its watch.</summary>
 public class ChannelStreamTests
 {
-    private static (ChannelStream Mine, DescriptorStream Theirs) Pair()
+    private static (ChannelStream Mine, DescriptorChannel Theirs) Pair()
     {
         (int mine, int theirs) = Libc.CreateSocketPair();
-        return (new ChannelStream(new SafeFileHandle(mine, ownsHandle: true)), new DescriptorStream(theirs));
+        return (new ChannelStream(new SafeFileHandle(mine, ownsHandle: true)), new DescriptorChannel(theirs));
     }
 
     [Fact]
     public void Frames_go_both_ways()
     {
-        (ChannelStream mine, DescriptorStream theirs) = Pair();
+        (ChannelStream mine, DescriptorChannel theirs) = Pair();
         using (mine)
         using (theirs)
         {
@@ -31,7 +31,7 @@ public class ChannelStreamTests
     [Fact]
     public void Disposing_wakes_a_read_blocked_in_another_thread_and_the_peer_sees_the_end()
     {
-        (ChannelStream mine, DescriptorStream theirs) = Pair();
+        (ChannelStream mine, DescriptorChannel theirs) = Pair();
         using (theirs)
         {
             var read = Task.Factory.StartNew(() => Framing.Read(mine), TaskCreationOptions.LongRunning);

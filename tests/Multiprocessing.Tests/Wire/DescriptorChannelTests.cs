@@ -4,15 +4,15 @@ using Xunit;
 
 namespace Multiprocessing.Tests.Wire;
 
-/// <summary>The child host's channel stream: plain read(2) and write(2) on a descriptor it owns.</summary>
-public class DescriptorStreamTests
+/// <summary>The child host's channel: plain reads and writes on a descriptor it owns.</summary>
+public class DescriptorChannelTests
 {
     [Fact]
     public void Frames_cross_a_socket_pair_and_the_peer_closing_is_a_clean_end()
     {
         (int a, int b) = Libc.CreateSocketPair();
-        using var left = new DescriptorStream(a);
-        var right = new DescriptorStream(b);
+        using var left = new DescriptorChannel(a);
+        var right = new DescriptorChannel(b);
         try
         {
             byte[] big = new byte[200_000]; // past one write's worth of socket buffer: written in parts, read in parts
@@ -34,9 +34,9 @@ public class DescriptorStreamTests
     public void A_small_read_takes_what_the_descriptor_has_in_one_call_and_serves_the_rest_from_it()
     {
         (int a, int b) = Libc.CreateSocketPair();
-        using var left = new DescriptorStream(a);
+        using var left = new DescriptorChannel(a);
         using var peer = new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(a, ownsHandle: false));
-        using (var right = new DescriptorStream(b))
+        using (var right = new DescriptorChannel(b))
         {
             Assert.False(left.HasDataNow); // nothing sent, peer open
             var two = new MemoryStream();
@@ -56,23 +56,22 @@ public class DescriptorStreamTests
     public void Disposing_twice_is_safe_and_use_after_dispose_is_refused()
     {
         (int a, int b) = Libc.CreateSocketPair();
-        using var other = new DescriptorStream(b);
-        var s = new DescriptorStream(a);
-        Assert.True(s.CanRead && s.CanWrite && !s.CanSeek);
+        using var other = new DescriptorChannel(b);
+        var s = new DescriptorChannel(a);
+        Assert.True(s.IsOpen);
         s.Dispose();
         s.Dispose();
-        Assert.False(s.CanRead);
+        Assert.False(s.IsOpen);
         Assert.Throws<ObjectDisposedException>(() => s.Read(new byte[1], 0, 1));
-        Assert.Throws<ObjectDisposedException>(() => s.Write(new byte[1], 0, 1));
-        Assert.Throws<NotSupportedException>(() => s.Length);
+        Assert.Throws<ObjectDisposedException>(() => s.Write(new byte[1]));
     }
 
     [Fact]
     public void Writing_to_a_closed_peer_is_an_IOException_not_a_signal()
     {
         (int a, int b) = Libc.CreateSocketPair();
-        using var s = new DescriptorStream(a);
-        new DescriptorStream(b).Dispose();
+        using var s = new DescriptorChannel(a);
+        new DescriptorChannel(b).Dispose();
         Assert.Throws<IOException>(() => s.Write(new byte[16]));
     }
 }

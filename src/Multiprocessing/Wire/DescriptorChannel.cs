@@ -3,12 +3,15 @@ using Multiprocessing.Interop;
 namespace Multiprocessing.Wire;
 
 /// <summary>
-/// Blocking reads and writes on a socket descriptor this stream owns: the child host's channel. Not a
-/// <see cref="FileStream"/>: that one's handle, strategy classes and <c>lseek</c> probe were two
-/// dozen type loads and method fix-ups of every spawned child before its target, for a stream
-/// that only ever reads a payload and writes a few frames.
+/// Blocking reads and writes on a socket descriptor this object owns: the child host's channel,
+/// which only ever reads a payload and writes a few frames (<see cref="Framing"/> has overloads
+/// for it). Not a <see cref="FileStream"/>: that one's handle, strategy classes and <c>lseek</c>
+/// probe were two dozen type loads and method fix-ups of every spawned child before its target.
+/// Not a <see cref="Stream"/> at all: <c>Stream</c>'s constructor lies in a 64 KiB window of
+/// CoreLib's image that nothing else on a child's start path reaches (EmptyInts says what a
+/// window costs; pagemap of an idle child: 16 fewer resident CoreLib pages).
 /// </summary>
-internal sealed class DescriptorStream(int fd) : Stream
+internal sealed class DescriptorChannel(int fd) : IDisposable
 {
     private int _fd = fd;
 
@@ -20,18 +23,12 @@ internal sealed class DescriptorStream(int fd) : Stream
     // Descriptors a forkserver parent passed with a payload (SCM_RIGHTS), in arrival order.
     private int[]? _received;
 
-    public override bool CanRead => _fd >= 0;
-    public override bool CanWrite => _fd >= 0;
-    public override bool CanSeek => false;
+    /// <summary>False once disposed.</summary>
+    public bool IsOpen => _fd >= 0;
 
     // Reads go through a pinned pointer, and the array overload is the one Framing calls: a child
     // host's reads take no span (ByteCursor says why).
-    public override unsafe int Read(Span<byte> buffer)
-    {
-        fixed (byte* p = buffer) return Read(p, buffer.Length);
-    }
-
-    public override unsafe int Read(byte[] buffer, int offset, int count)
+    public unsafe int Read(byte[] buffer, int offset, int count)
     {
         if (buffer is null || (uint)offset > (uint)buffer.Length || (uint)count > (uint)(buffer.Length - offset)) throw InvalidBuffer(buffer);
         if (count == 0) return 0;
@@ -92,32 +89,19 @@ internal sealed class DescriptorStream(int fd) : Stream
     /// <summary>The descriptors received so far, in order, handed over once.</summary>
     public int[] TakeReceivedDescriptors()
     {
-        int[] taken = _received ?? [];
+        int[] taken = _received ?? EmptyInts.Value;
         _received = null;
         return taken;
     }
 
-    public override void Write(ReadOnlySpan<byte> buffer) => Libc.Write(Descriptor, buffer);
+    public void Write(ReadOnlySpan<byte> buffer) => Libc.Write(Descriptor, buffer);
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        Write(buffer.AsSpan(offset, count));
-    }
+    private int Descriptor => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(DescriptorChannel));
 
-    public override void Flush() { }
-
-    private int Descriptor => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(DescriptorStream));
-
-    protected override void Dispose(bool disposing)
+    /// <summary>Closes the descriptor; again is a no-op.</summary>
+    public void Dispose()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0) Libc.Close(fd);
-        base.Dispose(disposing);
     }
-
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
