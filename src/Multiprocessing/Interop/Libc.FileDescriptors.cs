@@ -67,7 +67,7 @@ internal static partial class Libc
         {
             nint n = Read(fd, buffer, (nuint)length);
             if (n >= 0) return (int)n;
-            if (Errno != EINTR) throw new IOException($"read failed on fd {fd} (errno {Errno})");
+            if (Errno != EINTR) throw Failed("read", fd, Errno);
         }
     }
 
@@ -81,7 +81,7 @@ internal static partial class Libc
             {
                 nint n = Write(fd, p + done, (nuint)(data.Length - done));
                 if (n >= 0) done += (int)n;
-                else if (Errno != EINTR) throw new IOException($"write failed on fd {fd} (errno {Errno})");
+                else if (Errno != EINTR) throw Failed("write", fd, Errno);
             }
         }
     }
@@ -98,6 +98,10 @@ internal static partial class Libc
     internal static void SetCloseOnExec(int fd, bool closeOnExec)
     {
         if (Fcntl(fd, F_SETFD, closeOnExec ? FD_CLOEXEC : 0) < 0)
-            throw new IOException($"fcntl(F_SETFD) failed on fd {fd} (errno {Errno})");
+            throw Failed("fcntl(F_SETFD)", fd, Errno);
     }
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered, and these
+    // calls are on a spawned child's start path, which never throws.
+    private static IOException Failed(string call, int fd, int errno) => new($"{call} failed on fd {fd} (errno {errno})");
 }

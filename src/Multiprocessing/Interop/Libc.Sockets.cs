@@ -56,7 +56,7 @@ internal static partial class Libc
             if (n >= 0) return (int)n;
             int errno = Errno;
             if (errno == EAGAIN) return -1;
-            if (errno != EINTR) throw new IOException($"recv failed on fd {fd} (errno {errno})");
+            if (errno != EINTR) throw Failed("recv", fd, errno);
         }
     }
 
@@ -160,7 +160,7 @@ internal static partial class Libc
                     if (n > 0) return (int)n;
                     int errno = Errno;
                     if (errno == EAGAIN) WaitWritable(fd);
-                    else if (errno != EINTR) throw new IOException($"sendmsg failed on fd {fd} (errno {errno})");
+                    else if (errno != EINTR) throw Failed("sendmsg", fd, errno);
                 }
             }
         }
@@ -176,7 +176,7 @@ internal static partial class Libc
     {
         var entry = new PollDescriptor { Fd = fd, Events = POLLOUT };
         while (Poll(&entry, 1, -1) < 0)
-            if (Errno != EINTR) throw new IOException($"poll failed on fd {fd} (errno {Errno})");
+            if (Errno != EINTR) throw Failed("poll", fd, Errno);
     }
 
     /// <summary>
@@ -197,7 +197,7 @@ internal static partial class Libc
             if (n >= 0) break;
             int errno = Errno;
             if (dontWait && errno == EAGAIN) return -1;
-            if (errno != EINTR) throw new IOException($"recvmsg failed on fd {fd} (errno {errno})");
+            if (errno != EINTR) throw Failed("recvmsg", fd, errno);
             header.ControlLength = (nuint)space;
         }
         for (nuint at = 0; at + ControlHeaderSize <= header.ControlLength;)
@@ -215,7 +215,7 @@ internal static partial class Libc
             at += size + 7 & ~(nuint)7;
         }
         if ((header.Flags & MSG_CTRUNC) != 0)
-            throw new IOException($"recvmsg on fd {fd}: descriptors sent with the data did not fit and were dropped");
+            throw DescriptorsDropped(fd);
         return (int)n;
     }
 
@@ -224,4 +224,7 @@ internal static partial class Libc
     {
         fixed (byte* p = buffer) return ReceiveWithDescriptors(fd, p, buffer.Length, dontWait, ref received);
     }
+
+    // Out of line, as in Libc.FileDescriptors.
+    private static IOException DescriptorsDropped(int fd) => new($"recvmsg on fd {fd}: descriptors sent with the data did not fit and were dropped");
 }

@@ -118,9 +118,9 @@ internal static class ChildHost
                 return 0;
             }
             if (frame is null && spare) return 0; // a forkserver spare that was never needed: its parent is gone
-            if (frame is null) throw new EndOfStreamException("the parent closed the channel before sending the bootstrap payload");
+            if (frame is null) throw NoPayload();
             ChannelMessageKind kind = ChannelMessage.Kind(frame);
-            if (kind != ChannelMessageKind.Bootstrap) throw new InvalidDataException($"expected a bootstrap message, got {kind}");
+            if (kind != ChannelMessageKind.Bootstrap) throw NotBootstrap(kind);
             byte[] payload = ChannelMessage.ReadBootstrap(frame, out int tableSize, out int[] passed);
             if (!spare) StrayDescriptors.CloseInChild(fd, inherited, tableSize);
             // A spare's descriptors came with the frame; a spawned child's are inherited under their numbers.
@@ -131,8 +131,7 @@ internal static class ChildHost
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"Multiprocessing child host: bootstrap failed:\n{e}");
-            Report(e);
+            Fail("Multiprocessing child host: bootstrap failed:", e);
             return 1;
         }
 
@@ -151,11 +150,24 @@ internal static class ChildHost
         }
         catch (Exception e)
         {
-            if (e is System.Reflection.TargetInvocationException { InnerException: { } inner }) e = inner;
-            try { Console.Error.Write($"Process {self.Name}:\n{e}\n"); Console.Error.Flush(); } catch (Exception) { }
-            Report(e);
+            Fail("Process " + self.Name + ":", Unwrap(e));
             return 1;
         }
+    }
+
+    // What fails is made and printed out of line: a ReadyToRun method loads every type it names
+    // when first entered (an interpolation's handler too), and Run is on every child's start path.
+    private static EndOfStreamException NoPayload() => new("the parent closed the channel before sending the bootstrap payload");
+
+    private static InvalidDataException NotBootstrap(ChannelMessageKind kind) => new($"expected a bootstrap message, got {kind}");
+
+    private static Exception Unwrap(Exception e) => e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+
+    /// <summary>CPython's report on stderr (<c>Process NAME:</c>, then the exception), then the exception to the parent.</summary>
+    private static void Fail(string heading, Exception e)
+    {
+        try { Console.Error.Write($"{heading}\n{e}\n"); Console.Error.Flush(); } catch (Exception) { }
+        Report(e);
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ public partial class Process
         // The context itself is made when first needed (MethodContext): a started child rarely does.
         _startMethod = Context.IsMethodName(header.StartMethod)
             ? header.StartMethod
-            : throw new InvalidDataException($"corrupt payload: unknown start method {PyRepr.Str(header.StartMethod)}");
+            : throw UnknownStartMethod(header.StartMethod);
         _target = target;
         _args = args;
         _kwargs = kwargs ?? EmptyKwargs;
@@ -82,4 +82,9 @@ public partial class Process
 
     /// <summary>This process's context: given at construction, or made from the payload's method name in a child.</summary>
     private ProcessContext MethodContext => _context ??= Context.Get(_startMethod!);
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered, and InitializeInChild
+    // is on a spawned child's start path, which never throws.
+    private static InvalidDataException UnknownStartMethod(string method) =>
+        Serialization.ByteCursor.Corrupt($"unknown start method {PyRepr.Str(method)}");
 }

@@ -44,7 +44,7 @@ internal static class ProcessPayload
         string parentName = r.ReadStringRaw(), startMethod = r.ReadStringRaw(), className = r.ReadStringRaw();
         byte flags = r.ReadByte();
         if ((flags & ~(DaemonFlag | KillOnParentDeathFlag | PlainFlag)) != 0)
-            throw new InvalidDataException($"corrupt payload: unknown header flags 0x{flags:x2}");
+            throw UnknownFlags(flags);
         plain = (flags & PlainFlag) != 0;
         return new Header(name, identity, authKey, (flags & DaemonFlag) != 0, parentPid, parentName, startMethod,
                           (flags & KillOnParentDeathFlag) != 0, className);
@@ -128,4 +128,8 @@ internal static class ProcessPayload
             process.InitializeInChild(h, target, args, kwargs);
             return process;
         }, descriptors);
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered, and this
+    // type's methods are on a spawned child's start path, which never throws.
+    private static InvalidDataException UnknownFlags(byte flags) => ByteCursor.Corrupt($"unknown header flags 0x{flags:x2}");
 }

@@ -25,7 +25,7 @@ internal struct ByteCursor(byte[] data)
     private int Advance(int count)
     {
         if (count < 0 || count > Remaining)
-            throw new InvalidDataException($"corrupt payload: {count} bytes wanted at offset {_pos}, {Remaining} left");
+            throw Truncated(count, _pos, Remaining);
         int at = _pos;
         _pos += count;
         return at;
@@ -56,14 +56,14 @@ internal struct ByteCursor(byte[] data)
             result |= (ulong)(b & 0x7F) << shift;
             if ((b & 0x80) == 0) return result;
         }
-        throw new InvalidDataException("corrupt payload: variable-length integer too long");
+        throw Corrupt("variable-length integer too long");
     }
 
     /// <summary>A count that must fit in what is left (each item takes at least one byte).</summary>
     public int ReadCount()
     {
         ulong n = ReadVarUInt();
-        if (n > (ulong)Remaining) throw new InvalidDataException($"corrupt payload: count {n} exceeds the remaining {Remaining} bytes");
+        if (n > (ulong)Remaining) throw CountTooLarge(n, Remaining);
         return (int)n;
     }
 
@@ -97,4 +97,15 @@ internal struct ByteCursor(byte[] data)
         }
         return new string(chars, 0, length);
     }
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered, and this
+    // type's methods are on a spawned child's start path, which never throws.
+    private static InvalidDataException Truncated(int count, int position, int remaining) =>
+        Corrupt($"{count} bytes wanted at offset {position}, {remaining} left");
+
+    private static InvalidDataException CountTooLarge(ulong count, int remaining) =>
+        Corrupt($"count {count} exceeds the remaining {remaining} bytes");
+
+    /// <summary>"corrupt payload: " and what is wrong, for the payload's readers.</summary>
+    internal static InvalidDataException Corrupt(string what, Exception? inner = null) => new("corrupt payload: " + what, inner);
 }

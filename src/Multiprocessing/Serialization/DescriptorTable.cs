@@ -15,7 +15,7 @@ internal sealed class DescriptorTable
     private DescriptorTable(int[] parents, int[] own)
     {
         if (parents.Length != own.Length)
-            throw new InvalidDataException($"corrupt payload: {parents.Length} descriptors announced, {own.Length} received");
+            throw Mismatch(parents.Length, own.Length);
         _parents = parents;
         _own = own;
     }
@@ -35,4 +35,9 @@ internal sealed class DescriptorTable
         own = i >= 0 ? _own[i] : -1;
         return i >= 0;
     }
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered, and this
+    // type's methods are on a spawned child's start path, which never throws.
+    private static InvalidDataException Mismatch(int announced, int received) =>
+        ByteCursor.Corrupt($"{announced} descriptors announced, {received} received");
 }

@@ -23,11 +23,11 @@ internal static class TypeResolver
         {
             assembly ??= Assembly.Load(new AssemblyName { Name = assemblyName });
             return ResolveToken(assembly.ManifestModule, token, typeName) ?? assembly.GetType(typeName, throwOnError: false)
-                ?? throw new InvalidDataException($"type '{typeName}' is not in assembly '{assemblyName}' in this process; the child must load the same build of the application as the parent");
+                ?? throw NotInAssembly(assemblyName, typeName);
         }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or ArgumentException or BadImageFormatException or TypeLoadException)
         {
-            throw new InvalidDataException($"type '{typeName}' cannot be loaded in this process: assembly '{assemblyName}' cannot be loaded ({e.Message}); the child must be able to load the same assemblies as the parent", e);
+            throw CannotLoad(assemblyName, typeName, e);
         }
     }
 
@@ -72,7 +72,7 @@ internal static class TypeResolver
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException("corrupt payload: " + e.Message, e);
+            throw ByteCursor.Corrupt(e.Message, e);
         }
     }
 
@@ -104,13 +104,24 @@ internal static class TypeResolver
         }
         catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException or MissingMethodException) { }
         if (method is null || method.DeclaringType != declaring)
-            throw new InvalidDataException($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");
+            throw NoSuchMethod(declaring, token);
         return generic.Length > 0 ? MakeGenericMethod(method, generic) : method;
     }
 
     private static MethodInfo MakeGenericMethod(MethodInfo method, Type[] generic)
     {
         try { return method.MakeGenericMethod(generic); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { throw new InvalidDataException($"corrupt payload: {method.Name} cannot take those type arguments", e); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { throw ByteCursor.Corrupt(method.Name + " cannot take those type arguments", e); }
     }
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered, and this
+    // type's methods are on a spawned child's start path, which never throws.
+    private static InvalidDataException NotInAssembly(string assemblyName, string typeName) =>
+        new($"type '{typeName}' is not in assembly '{assemblyName}' in this process; the child must load the same build of the application as the parent");
+
+    private static InvalidDataException CannotLoad(string assemblyName, string typeName, Exception e) =>
+        new($"type '{typeName}' cannot be loaded in this process: assembly '{assemblyName}' cannot be loaded ({e.Message}); the child must be able to load the same assemblies as the parent", e);
+
+    private static InvalidDataException NoSuchMethod(Type declaring, int token) =>
+        new($"method token 0x{token:x8} not found on {declaring.FullName}; the child loaded a different build of that assembly");
 }

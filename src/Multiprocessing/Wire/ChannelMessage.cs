@@ -59,11 +59,11 @@ internal static class ChannelMessage
     internal static byte[] ReadBootstrap(byte[] message, out int tableSize, out int[] passed)
     {
         const int body = 2;
-        if (message.Length - body < 8) throw new InvalidDataException("invalid bootstrap message: shorter than its table size and descriptor count");
+        if (message.Length - body < 8) throw Invalid("invalid bootstrap message: shorter than its table size and descriptor count");
         tableSize = ReadInt32(message, body);
         int count = ReadInt32(message, body + 4);
         if (count < 0 || count > (message.Length - body - 8) / 4)
-            throw new InvalidDataException($"invalid bootstrap message: {count} passed descriptors");
+            throw PassedCount(count);
         passed = count == 0 ? EmptyInts.Value : new int[count];
         for (int i = 0; i < count; i++) passed[i] = ReadInt32(message, body + 8 + 4 * i);
         int start = body + 8 + 4 * count;
@@ -105,11 +105,19 @@ internal static class ChannelMessage
     internal static ChannelMessageKind Kind(byte[] message)
     {
         if (message.Length < 2)
-            throw new InvalidDataException("invalid process channel message: shorter than its 2-byte header");
+            throw Invalid("invalid process channel message: shorter than its 2-byte header");
         if (message[0] != ProtocolVersion)
-            throw new InvalidDataException(
-                $"process channel protocol version {message[0]} does not match this library's {ProtocolVersion}; " +
-                "the parent and child must load the same Multiprocessing.dll");
+            throw VersionMismatch(message[0]);
         return (ChannelMessageKind)message[1];
     }
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered, and this
+    // type's methods are on a spawned child's start path, which never throws.
+    private static InvalidDataException Invalid(string message) => new(message);
+
+    private static InvalidDataException PassedCount(int count) => new($"invalid bootstrap message: {count} passed descriptors");
+
+    private static InvalidDataException VersionMismatch(byte version) => new(
+        $"process channel protocol version {version} does not match this library's {ProtocolVersion}; " +
+        "the parent and child must load the same Multiprocessing.dll");
 }

@@ -96,7 +96,9 @@ internal sealed class DescriptorChannel(int fd) : IDisposable
 
     public void Write(ReadOnlySpan<byte> buffer) => Libc.Write(Descriptor, buffer);
 
-    private int Descriptor => _fd >= 0 ? _fd : throw new ObjectDisposedException(nameof(DescriptorChannel));
+    private int Descriptor => _fd >= 0 ? _fd : throw Disposed();
+
+    private static ObjectDisposedException Disposed() => new(nameof(DescriptorChannel)); // out of line, as InvalidBuffer
 
     /// <summary>Closes the descriptor; again is a no-op.</summary>
     public void Dispose()

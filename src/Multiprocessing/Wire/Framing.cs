@@ -158,13 +158,14 @@ internal static class Framing
 
     private static int CheckLength(long length, long maxLength)
     {
-        if (length < 0)
-            throw new InvalidDataException($"invalid frame: negative message length {length}");
-        if (length > maxLength || length > Array.MaxLength)
-            throw new InvalidDataException(
-                $"invalid frame: message of {length} bytes exceeds the maximum of {Math.Min(maxLength, Array.MaxLength)} bytes");
+        if (length < 0 || length > maxLength || length > Array.MaxLength) throw InvalidLength(length, maxLength);
         return (int)length;
     }
+
+    // Out of line: a ReadyToRun method loads every type it names when first entered.
+    private static InvalidDataException InvalidLength(long length, long maxLength) => length < 0
+        ? new($"invalid frame: negative message length {length}")
+        : new($"invalid frame: message of {length} bytes exceeds the maximum of {Math.Min(maxLength, Array.MaxLength)} bytes");
 
     private static int ReadAtMost<T>(T from, byte[] buffer, int count) where T : struct, IBytes
     {
