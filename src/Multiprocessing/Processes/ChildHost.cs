@@ -14,7 +14,7 @@ namespace Multiprocessing;
 /// </summary>
 internal static class ChildHost
 {
-    private static DescriptorChannel? s_stream;
+    private static DescriptorChannel? s_channel;
     /// <summary>1 while a frame is being written: frames from two threads must not interleave.</summary>
     private static int s_sending;
     private static PosixSignalRegistration? s_sigint;
@@ -84,8 +84,8 @@ internal static class ChildHost
         // networking EventSource, whose setup loads ICU (~30 ms of CPU). A child that never needs
         // sockets or culture data boots like a hello-world; ParentProcess makes its Socket only
         // when asked about the parent.
-        var stream = new DescriptorChannel(fd);
-        s_stream = stream;
+        var channel = new DescriptorChannel(fd);
+        s_channel = channel;
         PrepareProcessState();
 
         if (spare)
@@ -104,11 +104,11 @@ internal static class ChildHost
             byte[]? frame;
             try
             {
-                frame = Framing.Read(stream);
+                frame = Framing.Read(channel);
                 while (spare && frame is not null && ChannelMessage.Kind(frame) == ChannelMessageKind.Wake)
                 {
-                    AwaitPayload(stream);
-                    frame = Framing.Read(stream);
+                    AwaitPayload(channel);
+                    frame = Framing.Read(channel);
                 }
             }
             catch (IOException) when (spare)
@@ -125,7 +125,7 @@ internal static class ChildHost
             if (!spare) StrayDescriptors.CloseInChild(fd, inherited, tableSize);
             // A spare's descriptors came with the frame; a spawned child's are inherited under their numbers.
             DescriptorTable descriptors = passed.Length > 0
-                ? DescriptorTable.Received(passed, stream.TakeReceivedDescriptors())
+                ? DescriptorTable.Received(passed, channel.TakeReceivedDescriptors())
                 : DescriptorTable.Inherited(inherited);
             self = ProcessPayload.Decode(payload, descriptors);
         }
@@ -196,11 +196,11 @@ internal static class ChildHost
     /// spare woke ~0.15 ms after the payload was written, a watching one within ~15 µs). Then, or
     /// on a single core, where watching would take the CPU from the parent's encoding, it blocks.
     /// </summary>
-    private static void AwaitPayload(DescriptorChannel stream)
+    private static void AwaitPayload(DescriptorChannel channel)
     {
         if (Environment.ProcessorCount < 2) return;
         long until = Diag.Stopwatch.GetTimestamp() + Diag.Stopwatch.Frequency / 1000;
-        while (!stream.HasDataNow && Diag.Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
+        while (!channel.HasDataNow && Diag.Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
     }
 
     private static void Report(Exception e)
@@ -223,7 +223,7 @@ internal static class ChildHost
         while (Interlocked.CompareExchange(ref s_sending, 1, 0) != 0) Thread.Yield();
         try
         {
-            if (s_stream is { } s) Framing.Write(s, message);
+            if (s_channel is { } c) Framing.Write(c, message);
         }
         finally
         {
