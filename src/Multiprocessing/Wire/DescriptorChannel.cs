@@ -37,7 +37,6 @@ internal sealed class DescriptorChannel(int fd) : IDisposable
 
     private unsafe int Read(byte* buffer, int count)
     {
-        if (count == 0) return 0;
         if (_aheadStart == _aheadEnd)
         {
             if (count >= _ahead.Length) return Receive(buffer, count, dontWait: false);

@@ -19,18 +19,14 @@ internal static class Framing
     /// The length in a 4-byte header, or null when it is the -1 marker and the 8-byte length
     /// follows. Other negative values are returned as they are, for the caller to reject.
     /// </summary>
-    internal static long? ShortLength(ReadOnlySpan<byte> header)
-    {
-        int length = (int)BigEndian(header[..4]);
-        return length == -1 ? null : length;
-    }
+    internal static long? ShortLength(ReadOnlySpan<byte> header) => ShortLength(BigEndian(header[..4]));
 
     /// <summary>The 8-byte length after the -1 marker; -1 (invalid) when it does not fit a long.</summary>
-    internal static long LongLength(ReadOnlySpan<byte> header)
-    {
-        ulong big = BigEndian(header[..8]);
-        return big > long.MaxValue ? -1 : (long)big;
-    }
+    internal static long LongLength(ReadOnlySpan<byte> header) => LongLength(BigEndian(header[..8]));
+
+    private static long? ShortLength(ulong field) => (int)field == -1 ? null : (int)field;
+
+    private static long LongLength(ulong field) => field > long.MaxValue ? -1 : (long)field;
 
     /// <summary>Writes the header for a message of <paramref name="length"/> bytes; returns its size (4 or 12).</summary>
     internal static int WriteHeader(Span<byte> destination, long length)
@@ -130,13 +126,8 @@ internal static class Framing
         int got = ReadAtMost(from, header, 4);
         if (got == 0) return null;
         if (got < 4) throw Truncated("header");
-        long length = (int)BigEndian(header, 4);
-        if (length == -1)
-        {
-            if (ReadAtMost(from, header, 8) < 8) throw Truncated("header");
-            ulong big = BigEndian(header, 8);
-            length = big > long.MaxValue ? -1 : (long)big;
-        }
+        long length = ShortLength(BigEndian(header, 4)) ??
+            (ReadAtMost(from, header, 8) < 8 ? throw Truncated("header") : LongLength(BigEndian(header, 8)));
         byte[] message = new byte[CheckLength(length, maxLength)];
         if (ReadAtMost(from, message, message.Length) < message.Length) throw Truncated("body");
         return message;
