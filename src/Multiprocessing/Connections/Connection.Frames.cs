@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Multiprocessing.Interop;
 using Multiprocessing.Wire;
 
 namespace Multiprocessing;
@@ -39,14 +40,11 @@ public sealed partial class Connection
         }
     }
 
+    /// <summary>Writes all of <paramref name="data"/>, waiting in the kernel while the socket is full (see <see cref="Libc.SendSome"/>).</summary>
     private static void SendAll(Socket socket, ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)
-        {
-            int n = socket.Send(data);
-            if (n <= 0) throw new IOException("the socket accepted no data");
-            data = data[n..];
-        }
+            data = data[Libc.SendSome(socket.SafeHandle, data)..];
     }
 
     /// <summary>The next frame's length; null when the peer closed cleanly between frames.</summary>

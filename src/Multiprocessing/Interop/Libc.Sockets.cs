@@ -60,6 +60,47 @@ internal static partial class Libc
         }
     }
 
+    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
+    private static unsafe partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
+    /// <summary>
+    /// send(2) of what the socket takes now, waiting in poll(2) while it takes nothing: the count
+    /// sent, at least one byte. A Connection's descriptor is non-blocking (see its constructor),
+    /// and .NET emulates a blocking Send on it by parking the thread on its epoll engine whenever
+    /// the socket's buffer is full: a 16 MiB message filled it thousands of times, each a round of
+    /// sched_yield spinning, a futex wait and the engine's thread in between. A failure is the
+    /// <see cref="System.Net.Sockets.SocketException"/> Socket.Send throws ("Broken pipe", …).
+    /// </summary>
+    internal static unsafe int SendSome(SafeHandle socket, ReadOnlySpan<byte> data)
+    {
+        bool added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)socket.DangerousGetHandle();
+            fixed (byte* p = data)
+            {
+                while (true)
+                {
+                    nint n = Send(fd, p, (nuint)data.Length, MSG_DONTWAIT | (OperatingSystem.IsLinux() ? MSG_NOSIGNAL : 0));
+                    if (n > 0) return (int)n;
+                    int errno = Errno;
+                    if (n == 0) throw new IOException("the socket accepted no data");
+                    if (errno == EAGAIN) WaitWritable(fd);
+                    else if (errno != EINTR)
+                    {
+                        Marshal.SetLastPInvokeError(errno); // the exception reads it
+                        throw new System.Net.Sockets.SocketException();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (added) socket.DangerousRelease();
+        }
+    }
+
     /// <summary>
     /// Whether the peer of a stream socket has gone with nothing left to read, asked without
     /// waiting and without taking anything: one recv(2) with MSG_PEEK|MSG_DONTWAIT (0 = end of

@@ -196,6 +196,29 @@ public sealed class ConnectionTests : PipeFixture
     }
 
     [Fact]
+    public void Close_from_another_thread_ends_a_send_blocked_on_a_full_socket_with_handle_is_closed()
+    {
+        var (a, b) = Pipe();
+        Exception? caught = null;
+        // The peer reads nothing, so 16 MiB fills the socket's buffer and the sender waits in the kernel.
+        var t = new Thread(() => { try { a.SendBytes(new byte[16 << 20]); } catch (Exception e) { caught = e; } });
+        t.Start();
+        Assert.True(b.Poll(Long)); // the first bytes are there: the sender is inside its send
+        a.Close();
+        Assert.True(t.Join(Long));
+        Assert.Equal("handle is closed", Assert.IsType<InvalidOperationException>(caught).Message);
+    }
+
+    [Fact]
+    public void Sending_to_a_closed_peer_is_an_IOException_broken_pipe()
+    {
+        var (a, b) = Pipe();
+        b.Close();
+        Assert.Contains("Broken pipe", Assert.Throws<IOException>(() => a.SendBytes(new byte[16 << 20])).Message);
+        Assert.Contains("Broken pipe", Assert.Throws<IOException>(() => a.SendBytes([1])).Message);
+    }
+
+    [Fact]
     public void A_peer_that_dies_mid_message_is_got_end_of_file_during_message()
     {
         (Socket raw, Connection conn) = RawPair();
