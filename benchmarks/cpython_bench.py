@@ -7,6 +7,9 @@ BURST no-op children started together and then joined, the memory of an
 idle child (RSS/PSS/private dirty from /proc/<pid>/smaps_rollup, KiB), and Pipe round-trips
 parent↔child: a small object with send/recv (µs) and 16 MiB with send_bytes/recv_bytes (MiB/s,
 the payload size over the round-trip time).
+
+`echo-batches METHOD` keeps one such Pipe pair and runs a round-trip batch per stdin line, so
+the .NET runner can alternate its batches with CPython's (see echo_batches).
 """
 import json
 import statistics
@@ -49,39 +52,68 @@ def echo(conn):
             return
 
 
-def round_trips(ctx, reps, warmup):
+def small_batch(parent):
+    """SMALL_BATCH small-object round-trips; µs per round-trip."""
+    t0 = time.perf_counter()
+    for _ in range(SMALL_BATCH):
+        parent.send_bytes(b"o")
+        parent.send(SMALL)
+        parent.recv()
+    return (time.perf_counter() - t0) * 1e6 / SMALL_BATCH
+
+
+def big_once(parent, payload):
+    """One 16 MiB round-trip; MiB/s."""
+    t0 = time.perf_counter()
+    parent.send_bytes(b"b")
+    parent.send_bytes(payload)
+    got = parent.recv_bytes()
+    dt = time.perf_counter() - t0
+    assert len(got) == BIG
+    return 16 / dt
+
+
+def echo_pair(ctx):
     parent, child = ctx.Pipe()
     p = ctx.Process(target=echo, args=(child,))
     p.start()
     child.close()
+    return parent, p
+
+
+def end_pair(parent, p):
     try:
-        small = []
-        for i in range(warmup + reps):
-            t0 = time.perf_counter()
-            for _ in range(SMALL_BATCH):
-                parent.send_bytes(b"o")
-                parent.send(SMALL)
-                parent.recv()
-            if i >= warmup:
-                small.append((time.perf_counter() - t0) * 1e6 / SMALL_BATCH)
-        payload = bytes(BIG)
-        big = []
-        for i in range(warmup + reps):
-            t0 = time.perf_counter()
-            parent.send_bytes(b"b")
-            parent.send_bytes(payload)
-            got = parent.recv_bytes()
-            dt = time.perf_counter() - t0
-            assert len(got) == BIG
-            if i >= warmup:
-                big.append(16 / dt)
         parent.send_bytes(b"q")
-        return {"small_rt_us": statistics.median(small), "big_mib_s": statistics.median(big)}
     finally:
         p.join(30)
         if p.is_alive():
             p.kill()
             p.join()
+
+
+def round_trips(ctx, reps, warmup):
+    parent, p = echo_pair(ctx)
+    try:
+        small = [small_batch(parent) for _ in range(warmup + reps)][warmup:]
+        payload = bytes(BIG)
+        big = [big_once(parent, payload) for _ in range(warmup + reps)][warmup:]
+        return {"small_rt_us": statistics.median(small), "big_mib_s": statistics.median(big)}
+    finally:
+        end_pair(parent, p)
+
+
+def echo_batches(method):
+    """Round-trips on command, so the .NET runner can interleave its batches with CPython's and
+    compare the two over the same stretch of the machine's time: each stdin line "small" runs
+    one small_batch, "big" one big_once, and the figure is printed on its own line; EOF ends."""
+    parent, p = echo_pair(mp.get_context(method))
+    payload = bytes(BIG)
+    try:
+        for line in sys.stdin:
+            value = small_batch(parent) if line.strip() == "small" else big_once(parent, payload)
+            print(value, flush=True)
+    finally:
+        end_pair(parent, p)
 
 
 def smaps_rollup(pid):
@@ -151,6 +183,9 @@ def first(method):
 def main():
     if sys.argv[1:2] == ["first"]:
         first(sys.argv[2])
+        return
+    if sys.argv[1:2] == ["echo-batches"]:
+        echo_batches(sys.argv[2])
         return
     reps = 30
     if "--reps" in sys.argv:

@@ -33,6 +33,7 @@ public sealed class BenchmarkRunnerSmokeTests
             Assert.Contains("| idle child PSS (MiB) |", output);
             Assert.Contains("| start→join, 4 no-op children started together (ms) |", output);
             Assert.Contains("| a fresh program's first start→join, library load included (ms) |", output);
+            Assert.Contains("| small-object Send/Recv round-trip (µs) |", output);
             Assert.Contains("cores", output);
         }
         finally
