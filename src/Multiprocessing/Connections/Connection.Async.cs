@@ -91,7 +91,7 @@ public sealed partial class Connection
             if (got < 4) throw EndOfFileDuringMessage();
             long length = Framing.ShortLength(header) ??
                 (await ReceiveAtMost(header).ConfigureAwait(false) < 8 ? throw EndOfFileDuringMessage() : Framing.LongLength(header));
-            byte[] body = new byte[CheckLength(length, maxLength)];
+            byte[] body = NewBody(CheckLength(length, maxLength));
             if (await ReceiveAtMost(body).ConfigureAwait(false) < body.Length) throw EndOfFileDuringMessage();
             return body;
 

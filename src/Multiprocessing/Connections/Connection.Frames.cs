@@ -61,8 +61,25 @@ public sealed partial class Connection
     private byte[] ReceiveFrame(Socket socket, int? maxLength)
     {
         long length = ReceiveHeader(socket) ?? throw NoMoreMessages();
-        byte[] body = new byte[CheckLength(length, maxLength)];
+        byte[] body = NewBody(CheckLength(length, maxLength));
         if (ReceiveBody(socket, body) < body.Length) throw EndOfFileDuringMessage();
+        return body;
+    }
+
+    /// <summary>Receives of at least this size get their array's pages in one call (see <see cref="NewBody"/>).</summary>
+    private const int PopulateThreshold = 1024 * 1024;
+
+    /// <summary>
+    /// The array a message of <paramref name="length"/> bytes is received into. A large one is not
+    /// zeroed (the receive writes every byte, or the array is dropped) and has its pages faulted in
+    /// at once (<see cref="Libc.PopulateForWrite"/>): 16 MiB round-trips went from ~150 to
+    /// ~300-470 MiB/s while the GC was handing out fresh memory.
+    /// </summary>
+    private static byte[] NewBody(int length)
+    {
+        if (length < PopulateThreshold) return new byte[length];
+        byte[] body = GC.AllocateUninitializedArray<byte>(length);
+        Libc.PopulateForWrite(body);
         return body;
     }
 

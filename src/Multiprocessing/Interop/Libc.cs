@@ -4,7 +4,8 @@ namespace Multiprocessing.Interop;
 
 /// <summary>
 /// The libc calls .NET 10 has no BCL API for. One partial per OS concern:
-/// <c>Libc.Signals.cs</c>, <c>Libc.FileDescriptors.cs</c>, <c>Libc.Sockets.cs</c>.
+/// <c>Libc.Signals.cs</c>, <c>Libc.FileDescriptors.cs</c>, <c>Libc.Sockets.cs</c>, <c>Libc.Processes.cs</c>,
+/// <c>Libc.Memory.cs</c>.
 /// </summary>
 internal static partial class Libc
 {
