@@ -86,17 +86,22 @@ public sealed partial class Connection
     /// <summary>
     /// Like <see cref="ReceiveAtMost"/> for bytes that follow a header just read: the sender wrote
     /// them in the same write up to <see cref="SingleWriteLimit"/>, so they are almost always
-    /// there already and the first receive goes without the poll (a third of a small message's
-    /// system calls). When they are not, that receive still blocks correctly, only less cheaply.
+    /// there already and the first receive goes without waiting first (a third of a small
+    /// message's system calls). When they are not, it waits after all.
     /// </summary>
-    private static int ReceiveBody(Socket socket, Span<byte> buffer) => ReceiveAtMost(socket, buffer, pollFirst: false);
+    private static int ReceiveBody(Socket socket, Span<byte> buffer) => ReceiveAtMost(socket, buffer, waitFirst: false);
 
-    private static int ReceiveAtMost(Socket socket, Span<byte> buffer, bool pollFirst = true)
+    /// <summary>
+    /// Fills <paramref name="buffer"/> unless the stream ends first; the count received. The
+    /// first receive waits in poll(2) first (see <see cref="Libc.ReceiveSome"/>), the rest of a
+    /// message is tried first: it is on its way.
+    /// </summary>
+    private static int ReceiveAtMost(Socket socket, Span<byte> buffer, bool waitFirst = true)
     {
         int total = 0;
         while (total < buffer.Length)
         {
-            int n = pollFirst || total > 0 ? ReceiveSome(socket, buffer[total..]) : socket.Receive(buffer);
+            int n = ReceiveSome(socket, buffer[total..], waitFirst && total == 0);
             if (n == 0) break;
             total += n;
         }
@@ -104,16 +109,12 @@ public sealed partial class Connection
     }
 
     /// <summary>
-    /// One blocking receive. The descriptor is non-blocking (see the constructor), and .NET
-    /// emulates a blocking Receive on it by parking the call on its async engine: ~50 µs per wait,
-    /// which made a small round-trip 4× CPython's. Waiting in poll(2) first keeps the wait in the
-    /// kernel; the Receive that follows finds data (or the peer's close) at once.
+    /// One receive, waiting in the kernel when nothing is there: the descriptor is non-blocking
+    /// (see the constructor), and .NET emulates a blocking Receive on it by parking the call on
+    /// its async engine (~50 µs per wait, which made a small round-trip 4× CPython's).
     /// </summary>
-    private static int ReceiveSome(Socket socket, Span<byte> buffer)
-    {
-        socket.Poll(-1, SelectMode.SelectRead);
-        return socket.Receive(buffer);
-    }
+    private static int ReceiveSome(Socket socket, Span<byte> buffer, bool waitFirst = true) =>
+        Libc.ReceiveSome(socket.SafeHandle, buffer, waitFirst);
 
     /// <summary>
     /// The length as an array size, or CPython's <c>bad message length</c>: above the caller's

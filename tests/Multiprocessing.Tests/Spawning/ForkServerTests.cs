@@ -158,7 +158,7 @@ public class ForkServerTests
         string report = Path.Combine(Path.GetTempPath(), $"mp-warm-{Guid.NewGuid():N}");
         try
         {
-            Assert.False(SocketsTelemetryIn(ctx, method, report), "a spare warmed sockets before any start passed a connection");
+            Assert.False(SocketsWarmedIn(ctx, method, report), "a spare warmed sockets before any start passed a connection");
             // The connection start takes the one warm spare, so every spare launched after it
             // (none is on its way while one idles) knows that starts pass connections.
             HashSet<int> idle = AwaitWarmSpare(method);
@@ -173,7 +173,7 @@ public class ForkServerTests
                 Assert.True(p.Join(Long));
             }
             // Spares launched from now on make and use a pipe of their own while idle.
-            Assert.True(SocketsTelemetryIn(ctx, method, report), "the spare after a connection start did not warm its sockets");
+            Assert.True(SocketsWarmedIn(ctx, method, report), "the spare after a connection start did not warm its sockets");
         }
         finally
         {
@@ -187,12 +187,11 @@ public class ForkServerTests
     /// first Socket in a process makes it). One spare at a time: after a start, every idle spare
     /// was launched after it.
     /// </summary>
-    private static bool SocketsTelemetryIn(ProcessContext ctx, ForkServerStartMethod method, string report)
+    private static bool SocketsWarmedIn(ProcessContext ctx, ForkServerStartMethod method, string report)
     {
         method.Anticipate(); // arms the replenish, as every Start() does
         HashSet<int> idle = AwaitWarmSpare(method);
-        using Process p = ctx.Process(() => File.WriteAllText(report,
-            System.Diagnostics.Tracing.EventSource.GetSources().Any(s => s.Name == "System.Net.Sockets") ? "yes" : "no"));
+        using Process p = ctx.Process(() => File.WriteAllText(report, SpareWarmUp.SocketsWarmed ? "yes" : "no"));
         p.Start();
         Assert.Contains(p.Pid!.Value, idle);
         Assert.True(p.Join(Long));
