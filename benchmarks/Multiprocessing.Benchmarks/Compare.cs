@@ -144,7 +144,8 @@ internal static class Compare
         foreach (Row row in rows)
             Console.WriteLine("| " + string.Join(" | ", [row.Figure, row.Ours, .. row.CPython, row.Ratio]) + " |");
         Console.WriteLine();
-        Console.WriteLine($"Medians over {reps} repetitions after {warmup} warm-up; {Environment.ProcessorCount} cores; " +
+        Console.WriteLine($"Medians over {reps} repetitions after {warmup} warm-up (small-object round-trips: after " +
+                          $"{PipeRoundTrip.SmallWarmUp.TotalSeconds:F1} s of warm-up batches); {Environment.ProcessorCount} cores; " +
                           $"{RuntimeInformation.FrameworkDescription}; {RuntimeInformation.OSDescription}; " +
                           $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {LoadAverage()}; " +
                           $"other .NET processes during the memory rows: {neighbours}" +

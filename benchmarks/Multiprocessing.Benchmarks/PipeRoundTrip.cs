@@ -19,7 +19,7 @@ internal static class PipeRoundTrip
     /// process, on background threads that take a core from the two processes ping-ponging on a
     /// 2-core machine): those batches measure the JIT, not the pipe.
     /// </summary>
-    private static readonly TimeSpan SmallWarmUp = TimeSpan.FromSeconds(1.5);
+    internal static readonly TimeSpan SmallWarmUp = TimeSpan.FromSeconds(1.5);
 
     /// <summary>Ours, and CPython's from the interleaved batches (null, with why, when it could not run).</summary>
     internal sealed record Result(double SmallMicroseconds, double BigMibPerSecond, double? PySmallMicroseconds, double? PyBigMibPerSecond, string PyWhy);
