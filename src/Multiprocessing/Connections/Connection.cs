@@ -98,7 +98,30 @@ public sealed partial class Connection : IDisposable
             Libc.Close(fd1);
             throw;
         }
+        if (a.Writable) a.EnlargeSendBuffer();
+        b.EnlargeSendBuffer();
         return (a, b);
+    }
+
+    /// <summary>What a <see cref="Pipe"/> end asks for as its send buffer (SO_SNDBUF; the kernel's default is 208 KiB).</summary>
+    private const int PipeSendBuffer = 1024 * 1024;
+
+    /// <summary>
+    /// A larger send buffer, so a large message crosses in fewer rounds of the writer filling the
+    /// socket and the reader draining it (each a wake-up on both sides): 16 MiB round-trips
+    /// 1,520–1,620 → 1,770–2,030 MiB/s on this machine (four alternating runs). A limit, not an
+    /// allocation: an idle pipe holds nothing. The kernel caps it at net.core.wmem_max (often
+    /// 208 KiB, where this changes nothing); a refusal is ignored, as it only costs speed.
+    /// </summary>
+    private void EnlargeSendBuffer()
+    {
+        try
+        {
+            CheckOpen().SendBufferSize = PipeSendBuffer;
+        }
+        catch (SocketException)
+        {
+        }
     }
 
     /// <summary>

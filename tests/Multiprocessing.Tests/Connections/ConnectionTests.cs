@@ -210,6 +210,21 @@ public sealed class ConnectionTests : PipeFixture
     }
 
     [Fact]
+    public void Pipe_ends_that_send_ask_for_a_1_MiB_send_buffer_as_far_as_the_kernel_allows()
+    {
+        // Linux reports twice what was set (its bookkeeping overhead) and caps the request at
+        // net.core.wmem_max, 208 KiB on many systems: there the buffer stays as it was.
+        long cap = long.Parse(File.ReadAllText("/proc/sys/net/core/wmem_max").Trim());
+        long expected = 2 * Math.Min(1024 * 1024, cap);
+        var (a, b) = Pipe();
+        Assert.True(a.CheckOpen().SendBufferSize >= expected, $"{a.CheckOpen().SendBufferSize} < {expected}");
+        Assert.True(b.CheckOpen().SendBufferSize >= expected, $"{b.CheckOpen().SendBufferSize} < {expected}");
+        var (reader, writer) = Pipe(duplex: false);
+        Assert.True(writer.CheckOpen().SendBufferSize >= expected);
+        a.Close(); b.Close(); reader.Close(); writer.Close();
+    }
+
+    [Fact]
     public void Sending_to_a_closed_peer_is_an_IOException_broken_pipe()
     {
         var (a, b) = Pipe();
