@@ -121,6 +121,7 @@ public sealed partial class Connection : IDisposable
         }
         catch (SocketException)
         {
+            // The default buffer works, only slower.
         }
     }
 

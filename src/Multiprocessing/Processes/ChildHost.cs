@@ -80,10 +80,10 @@ internal static class ChildHost
         // pipes open meanwhile) and can afford to find its table size itself; a spawned child
         // waits for the bound its parent sends with the payload, before any of the payload runs.
         if (spare) StrayDescriptors.CloseInChild(fd, inherited, StrayDescriptors.TableSize() ?? 0);
-        // Plain reads and writes on the descriptor, not a Socket: creating a Socket starts the
-        // networking EventSource, whose setup loads ICU (~30 ms of CPU). A child that never needs
-        // sockets or culture data boots like a hello-world; ParentProcess makes its Socket only
-        // when asked about the parent.
+        // Plain reads and writes on the descriptor, not a Socket: a Socket loads two assemblies,
+        // and .NET's first send or receive on one starts the networking EventSource, whose setup
+        // loads ICU (~30 ms of CPU). A child that never needs sockets or culture data boots like
+        // a hello-world; ParentProcess makes its Socket only when asked about the parent.
         var channel = new DescriptorChannel(fd);
         s_channel = channel;
         PrepareProcessState();

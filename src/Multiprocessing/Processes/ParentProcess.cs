@@ -21,8 +21,9 @@ public sealed class ParentProcess
     }
 
     /// <summary>
-    /// Made on first use: creating a Socket loads ICU through the networking EventSource (and two
-    /// assemblies), which a child that never asks about its parent should not pay.
+    /// Made on first use: a Socket loads two assemblies, and .NET's first send or receive on one
+    /// starts the networking EventSource, which loads ICU; a child that never asks about its
+    /// parent should not pay for either.
     /// </summary>
     private Socket Channel => _channel ??= new Socket(new SafeSocketHandle(_channelFd, ownsHandle: false));
 
