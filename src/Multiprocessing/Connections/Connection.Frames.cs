@@ -101,20 +101,12 @@ public sealed partial class Connection
         int total = 0;
         while (total < buffer.Length)
         {
-            int n = ReceiveSome(socket, buffer[total..], waitFirst && total == 0);
+            int n = Libc.ReceiveSome(socket.SafeHandle, buffer[total..], waitFirst && total == 0);
             if (n == 0) break;
             total += n;
         }
         return total;
     }
-
-    /// <summary>
-    /// One receive, waiting in the kernel when nothing is there: the descriptor is non-blocking
-    /// (see the constructor), and .NET emulates a blocking Receive on it by parking the call on
-    /// its async engine (~50 µs per wait, which made a small round-trip 4× CPython's).
-    /// </summary>
-    private static int ReceiveSome(Socket socket, Span<byte> buffer, bool waitFirst = true) =>
-        Libc.ReceiveSome(socket.SafeHandle, buffer, waitFirst);
 
     /// <summary>
     /// The length as an array size, or CPython's <c>bad message length</c>: above the caller's

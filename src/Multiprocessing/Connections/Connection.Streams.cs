@@ -1,4 +1,5 @@
 using System.Buffers;
+using Multiprocessing.Interop;
 using Multiprocessing.Wire;
 
 namespace Multiprocessing;
@@ -98,7 +99,8 @@ public sealed partial class Connection
             chunk = ArrayPool<byte>.Shared.Rent((int)Math.Min(StreamChunk, Math.Max(length, 1)));
             for (long left = length; left > 0;)
             {
-                int n = ReceiveSome(socket, chunk.AsSpan(0, (int)Math.Min(chunk.Length, left)));
+                // After the header the body is on its way: try before waiting (Libc.ReceiveSome).
+                int n = Libc.ReceiveSome(socket.SafeHandle, chunk.AsSpan(0, (int)Math.Min(chunk.Length, left)), waitFirst: false);
                 if (n == 0) throw EndOfFileDuringMessage();
                 try
                 {

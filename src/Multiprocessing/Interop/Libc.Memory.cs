@@ -22,8 +22,8 @@ internal static partial class Libc
         if (!OperatingSystem.IsLinux()) return;
         fixed (byte* p = array)
         {
-            nuint start = ((nuint)p + (nuint)Environment.SystemPageSize - 1) & ~((nuint)Environment.SystemPageSize - 1);
-            nuint end = ((nuint)p + (nuint)array.Length) & ~((nuint)Environment.SystemPageSize - 1);
+            nuint mask = (nuint)Environment.SystemPageSize - 1;
+            nuint start = ((nuint)p + mask) & ~mask, end = ((nuint)p + (nuint)array.Length) & ~mask;
             if (end > start) _ = MAdvise((void*)start, end - start, MADV_POPULATE_WRITE);
         }
     }

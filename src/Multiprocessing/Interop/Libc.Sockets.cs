@@ -84,8 +84,8 @@ internal static partial class Libc
                 {
                     nint n = Send(fd, p, (nuint)data.Length, MSG_DONTWAIT | (OperatingSystem.IsLinux() ? MSG_NOSIGNAL : 0));
                     if (n > 0) return (int)n;
-                    int errno = Errno;
                     if (n == 0) throw new IOException("the socket accepted no data");
+                    int errno = Errno;
                     if (errno == EAGAIN) WaitWritable(fd);
                     else if (errno != EINTR) throw SocketFailure(errno);
                 }
