@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using SysProcess = System.Diagnostics.Process;
 
@@ -18,21 +17,8 @@ internal sealed class CPythonEcho : IDisposable
     /// <summary>CPython 3.11's pair with <paramref name="method"/>, or null (and why) when python3 cannot start it.</summary>
     public static (CPythonEcho? Echo, string Why) Start(string method)
     {
-        var psi = new ProcessStartInfo("python3")
-        {
-            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cpython_bench.py"));
-        psi.ArgumentList.Add("echo-batches");
-        psi.ArgumentList.Add(method);
-        try
-        {
-            return (new CPythonEcho(SysProcess.Start(psi)!), "");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (null, "python3 not found: " + e.Message);
-        }
+        (SysProcess? python, string why) = Measure.StartCPythonBench(pyenvVersion: null, stdin: true, "echo-batches", method);
+        return (python is null ? null : new CPythonEcho(python), why);
     }
 
     /// <summary>One batch of small-object round-trips; µs per round-trip.</summary>

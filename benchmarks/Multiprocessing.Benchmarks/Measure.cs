@@ -230,14 +230,8 @@ internal static class Measure
     /// <summary>The CPython side, or null with the reason when that interpreter is missing or fails.</summary>
     public static (JsonElement? Result, string Why) CPython(string? pyenvVersion, int reps)
     {
-        var psi = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cpython_bench.py"));
-        psi.ArgumentList.Add("--reps");
-        psi.ArgumentList.Add(reps.ToString());
-        if (pyenvVersion is not null) psi.Environment["PYENV_VERSION"] = pyenvVersion;
-        SysProcess p;
-        try { p = SysProcess.Start(psi)!; }
-        catch (System.ComponentModel.Win32Exception e) { return (null, "python3 not found: " + e.Message); }
+        (SysProcess? started, string why) = StartCPythonBench(pyenvVersion, stdin: false, "--reps", reps.ToString());
+        if (started is not { } p) return (null, why);
         using (p)
         {
             try
@@ -257,6 +251,29 @@ internal static class Measure
             {
                 if (!p.HasExited) { p.Kill(entireProcessTree: true); p.WaitForExit(Bound); }
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>python3 cpython_bench.py ARGS</c> (under PYENV_VERSION when given) with stdout and stderr
+    /// redirected, and stdin when asked; null, with why, when python3 cannot be started.
+    /// </summary>
+    public static (SysProcess? Python, string Why) StartCPythonBench(string? pyenvVersion, bool stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("python3")
+        {
+            UseShellExecute = false, RedirectStandardInput = stdin, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cpython_bench.py"));
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        if (pyenvVersion is not null) psi.Environment["PYENV_VERSION"] = pyenvVersion;
+        try
+        {
+            return (SysProcess.Start(psi)!, "");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (null, "python3 not found: " + e.Message);
         }
     }
 }

@@ -36,8 +36,8 @@ public class SerializerBenchmarks
     private readonly object?[] _small = [42, "hello", 3.5, true, null, new[] { 1, 2, 3 }];
     private byte[] _smallBytes = [];
 
-    // The compare table's pipe message, the twin of cpython_bench.py's SMALL.
-    private readonly object _message = new object?[] { 1, "hello", 2.5, new[] { 1, 2, 3 }, new Dictionary<string, object?> { ["k"] = true } };
+    // The compare table's pipe message.
+    private readonly object _message = PipeRoundTrip.SmallMessage();
     private byte[] _messageBytes = [];
 
     [GlobalSetup]
