@@ -81,7 +81,7 @@ internal static class TypeResolver
         try
         {
             Type found = module.ResolveType(token);
-            return found.FullName == expectedName ? found : null; // ordinal, without a StringComparison: StartsWith below says why
+            return found.FullName == expectedName ? found : null; // ordinal, without a StringComparison: StartsWith above says why
         }
         catch (Exception e) when (e is ArgumentException or TypeLoadException or BadImageFormatException)
         {
