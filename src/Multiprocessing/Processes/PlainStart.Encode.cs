@@ -96,6 +96,7 @@ internal static partial class PlainStart
             {
                 ObjectWriter name = Writer();
                 name.WriteStringRaw(fields[i].Name);
+                name.WriteInt32Raw(fields[i].MetadataToken);
                 names[i] = name.ToArray();
             }
             return new ClosureShape(type, prefix.ToArray(), [.. fields], names);

@@ -23,7 +23,8 @@ internal static partial class PlainStart
         ProcessPayload.Header header;
         string? assembly = null, typeName = null;
         int typeToken = 0, methodToken = 0;
-        string[]? captured = null; // the closure's field names, with their values
+        string[]? captured = null; // the closure's field names, with their tokens and values
+        int[] tokens = [];
         object?[] values = [];
         try
         {
@@ -53,10 +54,12 @@ internal static partial class PlainStart
                         case 1:
                             if (r.ReadByte() != (byte)Tag.Object || r.ReadVarUInt() != WellKnownTypes.FirstSessionCode) return null;
                             captured = new string[r.ReadCount()];
+                            tokens = new int[captured.Length];
                             values = new object?[captured.Length];
                             for (int i = 0; i < captured.Length; i++)
                             {
                                 captured[i] = r.ReadStringRaw();
+                                tokens[i] = r.ReadInt32Raw();
                                 if (!TryReadSimple(ref r, out values[i])) return null;
                             }
                             break;
@@ -84,8 +87,8 @@ internal static partial class PlainStart
             object? closure = null;
             if (captured is not null)
             {
-                // As ObjectReader.ReadFieldwise does, with the runtime's own field lookup (the
-                // reader's cache is a Dictionary, whose facade a child would load for it). A base
+                // As ObjectReader.ReadFieldwise does, without the reader's field cache (a
+                // Dictionary, whose facade a child would load for it). A base
                 // class's field ("Base::name" matches no field here), one this build lacks or a
                 // value of another type is left to the general reader, which reports what is wrong.
                 // No string search on the name: in a cold process on this AVX-512 machine the
@@ -95,7 +98,7 @@ internal static partial class PlainStart
                     closure = RuntimeHelpers.GetUninitializedObject(declaring);
                     for (int i = 0; i < captured.Length; i++)
                     {
-                        if (declaring.GetField(captured[i], TypeRules.InstanceFields) is not { } field) return null;
+                        if (TypeResolver.FindInstanceField(declaring, captured[i], tokens[i]) is not { } field) return null;
                         field.SetValue(closure, values[i]);
                     }
                 }

@@ -9,9 +9,10 @@ internal sealed class BinarySerializer : ISerializer
 {
     /// <summary>
     /// 2: well-known type codes and raw primitive arrays; 3: types built from parts, never an
-    /// assembly-qualified name; 4: the start payload's header is a fixed raw layout.
+    /// assembly-qualified name; 4: the start payload's header is a fixed raw layout; 5: a field
+    /// written by name also carries its metadata token (<see cref="TypeResolver.FindInstanceField"/>).
     /// </summary>
-    internal const byte FormatVersion = 4;
+    internal const byte FormatVersion = 5;
     private readonly TypeCodec[] _codecs;
 
     /// <summary>

@@ -367,7 +367,7 @@ internal sealed class ObjectReader
         for (int i = 0; i < count; i++)
         {
             string name = ReadStringRaw();
-            FieldInfo field = FindField(type, name);
+            FieldInfo field = FindField(type, name, ReadInt32Raw());
             field.SetValue(obj, ReadValue());
         }
         return obj;
@@ -388,10 +388,10 @@ internal sealed class ObjectReader
         internal static readonly SyncCache<Type, SyncCache<string, FieldInfo>> Cache = new(ReferenceEqualityComparer.Instance);
     }
 
-    private static FieldInfo FindField(Type type, string name) =>
-        Fields.Cache.GetOrAdd(type, static _ => new(StringComparer.Ordinal)).GetOrAdd(name, n => LookUpField(type, n));
+    private static FieldInfo FindField(Type type, string name, int token) =>
+        Fields.Cache.GetOrAdd(type, static _ => new(StringComparer.Ordinal)).GetOrAdd(name, n => LookUpField(type, n, token));
 
-    private static FieldInfo LookUpField(Type type, string name)
+    private static FieldInfo LookUpField(Type type, string name, int token)
     {
         int sep = name.IndexOf("::", StringComparison.Ordinal);
         string? owner = sep < 0 ? null : name[..sep];
@@ -399,7 +399,7 @@ internal sealed class ObjectReader
         for (Type? t = type; t is not null; t = t.BaseType)
         {
             if (owner is not null && t.Name != owner) continue;
-            if (t.GetField(fieldName, TypeRules.InstanceFields) is { } f) return f;
+            if (TypeResolver.FindInstanceField(t, fieldName, token) is { } f) return f;
         }
         throw new InvalidDataException($"field '{name}' not found on {type.FullName}; the child loaded a different build of that type");
     }

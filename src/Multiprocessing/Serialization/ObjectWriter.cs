@@ -372,6 +372,7 @@ internal sealed class ObjectWriter
         {
             PushMember(closure ? PathKind.CapturedVariable : PathKind.Field, f);
             WriteStringRaw(f.DeclaringType == type ? f.Name : f.DeclaringType!.Name + "::" + f.Name);
+            WriteInt32Raw(f.MetadataToken);
             WriteValue(f.GetValue(value));
             PopPath();
         }

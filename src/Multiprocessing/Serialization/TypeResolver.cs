@@ -61,6 +61,29 @@ internal static class TypeResolver
     }
 
     /// <summary>
+    /// The instance field that <paramref name="type"/> itself declares with this metadata token,
+    /// else the one with this name, else null. By token first, as methods are found: in a cold
+    /// child the first lookup by name cost ~3.2 ms (and reading a field's <c>Name</c> ~4 ms: it
+    /// decodes the metadata's UTF-8, whose first use is that slow here), the token ~0.9 ms. The
+    /// token is taken when it names an instance field of this very type; a constructed generic
+    /// type's fields, and tokens from a different build of the assembly that name no such field,
+    /// go by name.
+    /// </summary>
+    internal static FieldInfo? FindInstanceField(Type type, string name, int token)
+    {
+        // Only a FieldDef token (table 0x04): a MemberRef would be resolved in another assembly.
+        if (!type.IsGenericType && (uint)token >> 24 == 0x04)
+        {
+            try
+            {
+                if (type.Module.ResolveField(token) is { IsStatic: false } field && field.DeclaringType == type) return field;
+            }
+            catch (Exception e) when (e is ArgumentException or BadImageFormatException) { } // no such row (ArgumentOutOfRangeException)
+        }
+        return type.GetField(name, TypeRules.InstanceFields);
+    }
+
+    /// <summary>
     /// A delegate of <paramref name="delegateType"/> over <paramref name="method"/>, closed over
     /// <paramref name="target"/> unless the method is static; a mismatch is a corrupt payload.
     /// </summary>
