@@ -2,7 +2,11 @@ using System.Runtime.InteropServices;
 
 namespace Multiprocessing.Spawning;
 
-/// <summary>What the current process knows about how it was hosted: the inputs of <see cref="ChildLaunch"/>.</summary>
+/// <summary>
+/// What the current process knows about how it was hosted: the inputs of <see cref="ChildLaunch"/>.
+/// <see cref="KeepChildDiagnostics"/>: children keep the runtime's debugger transport and
+/// diagnostic IPC (<see cref="ChildLaunch.DiagnosticsOffVariables"/>).
+/// </summary>
 internal sealed record HostInfo(
     string? ProcessPath,
     string LibraryPath,
@@ -10,7 +14,8 @@ internal sealed record HostInfo(
     string? DepsPath,
     string RuntimeDirectory,
     bool StartupHooksSupported,
-    bool FreezeSupportCalled)
+    bool FreezeSupportCalled,
+    bool KeepChildDiagnostics = false)
 {
     internal static HostInfo Current(bool freezeSupportCalled)
     {
@@ -26,7 +31,27 @@ internal sealed record HostInfo(
             deps,
             RuntimeEnvironment.GetRuntimeDirectory(),
             hooks,
-            freezeSupportCalled);
+            freezeSupportCalled,
+            KeepDiagnostics(System.Diagnostics.Debugger.IsAttached, Environment.GetEnvironmentVariable));
+    }
+
+    /// <summary>
+    /// Whether children keep the runtime's diagnostics: while this process is debugged (so a
+    /// child can be attached to as well), and whenever the environment already says how they
+    /// should be set (the user's word, which children inherit unchanged) or names a diagnostic
+    /// port (a monitoring tool that waits for the app and its children to connect).
+    /// </summary>
+    internal static bool KeepDiagnostics(bool debuggerAttached, Func<string, string?> environment)
+    {
+        if (debuggerAttached) return true;
+        foreach (string prefix in (string[])["DOTNET_", "COMPlus_"])
+        {
+            foreach (string name in (string[])["EnableDiagnostics", "EnableDiagnostics_IPC", "EnableDiagnostics_Debugger", "DiagnosticPorts"])
+            {
+                if (environment(prefix + name) is not null) return true;
+            }
+        }
+        return false;
     }
 
     private static string? FirstPath(string? list)

@@ -15,6 +15,12 @@ public class ChildLaunchTests
 
     private static Func<string, bool> Files(params string[] existing) => p => existing.Contains(p);
 
+    private static readonly Dictionary<string, string> DiagnosticsOff = new()
+    {
+        ["DOTNET_EnableDiagnostics_IPC"] = "0",
+        ["DOTNET_EnableDiagnostics_Debugger"] = "0",
+    };
+
     [Fact]
     public void The_real_test_host_resolves_to_dotnet_exec_with_the_library()
     {
@@ -23,8 +29,18 @@ public class ChildLaunchTests
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.True(File.Exists(cmd.FileName), cmd.FileName);
         Assert.Equal("exec", cmd.Arguments[0]);
-        Assert.Equal([host.LibraryPath, ChildLaunch.ChannelArgument, "3"], cmd.Arguments.TakeLast(3));
-        Assert.Empty(cmd.Environment);
+        string[] main = [.. cmd.Arguments.SkipWhile(a => a != host.LibraryPath)];
+        Assert.Equal([host.LibraryPath, ChildLaunch.ChannelArgument, "3"], main.Take(3));
+        if (host.KeepChildDiagnostics)
+        {
+            Assert.Empty(cmd.Environment);
+            Assert.Equal(3, main.Length);
+        }
+        else
+        {
+            Assert.Equal(DiagnosticsOff, cmd.Environment);
+            Assert.Equal(ChildLaunch.DiagnosticsOffArgument, Assert.Single(main.Skip(3)));
+        }
     }
 
     [Fact]
@@ -35,10 +51,48 @@ public class ChildLaunchTests
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.Equal("/usr/bin/dotnet", cmd.FileName);
         Assert.Equal(["exec", "--runtimeconfig", "/app/app.runtimeconfig.json", "--depsfile", "/app/app.deps.json", Lib,
-                      "--channel-fd", "5", "--inherited-fds", "7,9"], cmd.Arguments);
-        // Arguments, not variables: grandchildren never inherit them, and the child need not
-        // remove them (its first SetEnvironmentVariable cost ~2 ms of a cold start).
-        Assert.Empty(cmd.Environment);
+                      "--channel-fd", "5", "--inherited-fds", "7,9", "--diagnostics-off"], cmd.Arguments);
+        // The child's facts are arguments, not variables: grandchildren never inherit them, and the
+        // child need not remove them (its first SetEnvironmentVariable cost ~2 ms of a cold start).
+        // Only the runtime's own settings travel in the environment, which the child then unsets.
+        Assert.Equal(DiagnosticsOff, cmd.Environment);
+    }
+
+    [Fact]
+    public void Kept_diagnostics_add_neither_the_variables_nor_the_flag()
+    {
+        string[] files = [Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"];
+        LaunchCommand exec = ChildLaunch.Resolve(Host("/usr/bin/dotnet") with { KeepChildDiagnostics = true }, 5, [], Files(files));
+        Assert.Equal(LaunchKind.DotnetExec, exec.Kind);
+        Assert.DoesNotContain(ChildLaunch.DiagnosticsOffArgument, exec.Arguments);
+        Assert.Empty(exec.Environment);
+
+        LaunchCommand hook = ChildLaunch.Resolve(Host("/app/app") with { KeepChildDiagnostics = true }, 5, [], Files(files));
+        Assert.Equal(LaunchKind.StartupHook, hook.Kind);
+        Assert.False(hook.Environment.ContainsKey(ChildLaunch.DiagnosticsOffVariable));
+        Assert.Empty(hook.Environment.Keys.Intersect(ChildLaunch.DiagnosticsOffVariables));
+    }
+
+    [Fact]
+    public void A_child_started_through_the_apps_executable_is_told_through_the_environment_to_remove_the_variables()
+    {
+        LaunchCommand hook = ChildLaunch.Resolve(Host("/app/app"), 5, [], Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"));
+        Assert.Equal(LaunchKind.StartupHook, hook.Kind);
+        Assert.Equal("1", hook.Environment[ChildLaunch.DiagnosticsOffVariable]);
+        foreach (string name in ChildLaunch.DiagnosticsOffVariables) Assert.Equal("0", hook.Environment[name]);
+    }
+
+    [Theory]
+    [InlineData(true, null)]
+    [InlineData(false, "DOTNET_EnableDiagnostics")]
+    [InlineData(false, "DOTNET_EnableDiagnostics_IPC")]
+    [InlineData(false, "DOTNET_EnableDiagnostics_Debugger")]
+    [InlineData(false, "COMPlus_EnableDiagnostics")]
+    [InlineData(false, "DOTNET_DiagnosticPorts")]
+    public void Children_keep_diagnostics_while_debugged_or_when_the_environment_sets_them(bool debugged, string? variable)
+    {
+        Assert.True(HostInfo.KeepDiagnostics(debugged, name => name == variable ? "1" : null));
+        Assert.False(HostInfo.KeepDiagnostics(false, name => name is "DOTNET_EnableDiagnostics_Profiler" or "PATH" ? "1" : null));
     }
 
     [Fact]
@@ -52,8 +106,10 @@ public class ChildLaunchTests
         Assert.Equal([7, 9], start.Inherited);
         Assert.True(start.Spare);
 
+        Assert.True(start.DiagnosticsOff);
+
         ChildStart plain = Assert.NotNull(ChildLaunch.ParseArguments(["--channel-fd", "4"]));
-        Assert.Equal((4, 0, false), (plain.Channel, plain.Inherited.Length, plain.Spare));
+        Assert.Equal((4, 0, false, false), (plain.Channel, plain.Inherited.Length, plain.Spare, plain.DiagnosticsOff));
     }
 
     [Theory]
@@ -111,7 +167,7 @@ public class ChildLaunchTests
             Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json", Root + "/dotnet"));
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.Equal(Root + "/dotnet", cmd.FileName);
-        Assert.Equal([Lib, ChildLaunch.ChannelArgument, "3"], cmd.Arguments.TakeLast(3));
+        Assert.Equal([Lib, ChildLaunch.ChannelArgument, "3", ChildLaunch.DiagnosticsOffArgument], cmd.Arguments.TakeLast(4));
     }
 
     [Fact]
