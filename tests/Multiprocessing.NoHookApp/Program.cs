@@ -12,12 +12,7 @@ public static class Program
         if (!(args.Length > 0 && args[0] == "nofreeze")) Process.FreezeSupport();
         Console.WriteLine("main");
         int n = 7;
-        var p = new Process(() =>
-        {
-            Console.WriteLine($"child got {n}");
-            Console.WriteLine($"child diagnostics variable: {Environment.GetEnvironmentVariable("DOTNET_EnableDiagnostics_IPC") ?? "unset"}");
-            Environment.Exit(n * 6);
-        });
+        var p = new Process(() => { Console.WriteLine($"child got {n}"); Environment.Exit(n * 6); });
         try
         {
             p.Start();
@@ -29,7 +24,6 @@ public static class Program
         }
         p.Join();
         Console.WriteLine($"exit={p.ExitCode}");
-        Console.WriteLine($"parent diagnostics variable: {Environment.GetEnvironmentVariable("DOTNET_EnableDiagnostics_IPC") ?? "unset"}");
         return 0;
     }
 }

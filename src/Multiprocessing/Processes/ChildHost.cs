@@ -67,31 +67,14 @@ internal static class ChildHost
         Environment.SetEnvironmentVariable(ChildLaunch.DescriptorsVariable, null);
         bool spare = Environment.GetEnvironmentVariable(ChildLaunch.SpareVariable) is not null;
         Environment.SetEnvironmentVariable(ChildLaunch.SpareVariable, null);
-        if (Environment.GetEnvironmentVariable(ChildLaunch.DiagnosticsOffVariable) is not null)
-        {
-            Environment.SetEnvironmentVariable(ChildLaunch.DiagnosticsOffVariable, null);
-            RemoveDiagnosticsVariables();
-        }
         return new ChildStart(fd, list is null ? EmptyInts.Value : ChildLaunch.ParseDescriptorList(list), spare);
-    }
-
-    /// <summary>
-    /// The runtime has read the variables that turned its diagnostics off (ChildLaunch.DiagnosticsOffVariables):
-    /// the programs this child starts get the default again. ~1.1 ms of a cold child, measured:
-    /// the first change copies the environment into the runtime's dictionary (unsetenv(3) would
-    /// not do: .NET reads its own copy of the C library's, taken before Main).
-    /// </summary>
-    private static void RemoveDiagnosticsVariables()
-    {
-        foreach (string name in ChildLaunch.DiagnosticsOffVariables) Environment.SetEnvironmentVariable(name, null);
     }
 
     private static int Run(ChildStart start)
     {
         s_bootstrapping = true;
-        (int fd, int[] inherited, bool spare, bool diagnosticsOff) = start;
+        (int fd, int[] inherited, bool spare) = start;
         Libc.SetCloseOnExec(fd, true);
-        if (diagnosticsOff) RemoveDiagnosticsVariables();
         foreach (int passed in inherited) Libc.SetCloseOnExec(passed, true); // ours now; a grandchild gets them only if passed again
         // A spare closes its strays at once (it may idle for long, and must not hold the parent's
         // pipes open meanwhile) and can afford to find its table size itself; a spawned child

@@ -31,16 +31,8 @@ public class ChildLaunchTests
         Assert.Equal("exec", cmd.Arguments[0]);
         string[] main = [.. cmd.Arguments.SkipWhile(a => a != host.LibraryPath)];
         Assert.Equal([host.LibraryPath, ChildLaunch.ChannelArgument, "3"], main.Take(3));
-        if (host.KeepChildDiagnostics)
-        {
-            Assert.Empty(cmd.Environment);
-            Assert.Equal(3, main.Length);
-        }
-        else
-        {
-            Assert.Equal(DiagnosticsOff, cmd.Environment);
-            Assert.Equal(ChildLaunch.DiagnosticsOffArgument, Assert.Single(main.Skip(3)));
-        }
+        Assert.Equal(3, main.Length);
+        Assert.Equal(host.KeepChildDiagnostics ? [] : DiagnosticsOff, cmd.Environment);
     }
 
     [Fact]
@@ -51,10 +43,10 @@ public class ChildLaunchTests
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.Equal("/usr/bin/dotnet", cmd.FileName);
         Assert.Equal(["exec", "--runtimeconfig", "/app/app.runtimeconfig.json", "--depsfile", "/app/app.deps.json", Lib,
-                      "--channel-fd", "5", "--inherited-fds", "7,9", "--diagnostics-off"], cmd.Arguments);
+                      "--channel-fd", "5", "--inherited-fds", "7,9"], cmd.Arguments);
         // The child's facts are arguments, not variables: grandchildren never inherit them, and the
         // child need not remove them (its first SetEnvironmentVariable cost ~2 ms of a cold start).
-        // Only the runtime's own settings travel in the environment, which the child then unsets.
+        // Only the runtime's own settings travel in the environment.
         Assert.Equal(DiagnosticsOff, cmd.Environment);
     }
 
@@ -64,21 +56,18 @@ public class ChildLaunchTests
         string[] files = [Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"];
         LaunchCommand exec = ChildLaunch.Resolve(Host("/usr/bin/dotnet") with { KeepChildDiagnostics = true }, 5, [], Files(files));
         Assert.Equal(LaunchKind.DotnetExec, exec.Kind);
-        Assert.DoesNotContain(ChildLaunch.DiagnosticsOffArgument, exec.Arguments);
         Assert.Empty(exec.Environment);
 
         LaunchCommand hook = ChildLaunch.Resolve(Host("/app/app") with { KeepChildDiagnostics = true }, 5, [], Files(files));
         Assert.Equal(LaunchKind.StartupHook, hook.Kind);
-        Assert.False(hook.Environment.ContainsKey(ChildLaunch.DiagnosticsOffVariable));
         Assert.Empty(hook.Environment.Keys.Intersect(ChildLaunch.DiagnosticsOffVariables));
     }
 
     [Fact]
-    public void A_child_started_through_the_apps_executable_is_told_through_the_environment_to_remove_the_variables()
+    public void A_child_started_through_the_apps_executable_gets_the_same_runtime_settings()
     {
         LaunchCommand hook = ChildLaunch.Resolve(Host("/app/app"), 5, [], Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"));
         Assert.Equal(LaunchKind.StartupHook, hook.Kind);
-        Assert.Equal("1", hook.Environment[ChildLaunch.DiagnosticsOffVariable]);
         foreach (string name in ChildLaunch.DiagnosticsOffVariables) Assert.Equal("0", hook.Environment[name]);
     }
 
@@ -106,10 +95,9 @@ public class ChildLaunchTests
         Assert.Equal([7, 9], start.Inherited);
         Assert.True(start.Spare);
 
-        Assert.True(start.DiagnosticsOff);
 
         ChildStart plain = Assert.NotNull(ChildLaunch.ParseArguments(["--channel-fd", "4"]));
-        Assert.Equal((4, 0, false, false), (plain.Channel, plain.Inherited.Length, plain.Spare, plain.DiagnosticsOff));
+        Assert.Equal((4, 0, false), (plain.Channel, plain.Inherited.Length, plain.Spare));
     }
 
     [Theory]
@@ -167,7 +155,7 @@ public class ChildLaunchTests
             Files(Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json", Root + "/dotnet"));
         Assert.Equal(LaunchKind.DotnetExec, cmd.Kind);
         Assert.Equal(Root + "/dotnet", cmd.FileName);
-        Assert.Equal([Lib, ChildLaunch.ChannelArgument, "3", ChildLaunch.DiagnosticsOffArgument], cmd.Arguments.TakeLast(4));
+        Assert.Equal([Lib, ChildLaunch.ChannelArgument, "3"], cmd.Arguments.TakeLast(3));
     }
 
     [Fact]
