@@ -61,7 +61,7 @@ internal static class Breakdown
     {
         int warmup = 2;
         ProcessContext spawn = Context.Get("spawn");
-        (double hello, double startJoin) = Measure.TimeInterleaved(reps, warmup, Measure.HelloOnce, () => Measure.OurNoOp(spawn));
+        (double hello, double startJoin, _) = Measure.TimeInterleaved(reps, warmup, Measure.HelloOnce, () => Measure.OurNoOp(spawn));
 
         var toEntry = new List<double>();
         var entryToJoin = new List<double>();

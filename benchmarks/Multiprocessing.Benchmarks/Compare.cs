@@ -30,13 +30,13 @@ internal static class Compare
             py.Add((label, result, why));
         }
 
-        (double ours, double hello) = Measure.TimeInterleaved(reps, warmup, () => Measure.OurNoOp(spawn), Measure.HelloOnce);
+        (double ours, double hello, double paired) = Measure.TimeInterleaved(reps, warmup, () => Measure.OurNoOp(spawn), Measure.HelloOnce);
         string[] pyStart = PyCells(py, r => r.GetProperty("start_join_ms"), v => Ms(v.GetDouble()));
         double? py311Spawn = PyValue(py, 0, "spawn", r => r.GetProperty("start_join_ms"), v => v.GetDouble());
         double forkServer = ForkServerNoOp(reps, warmup);
         double? py311Fork = PyValue(py, 0, "fork", r => r.GetProperty("start_join_ms"), v => v.GetDouble());
         rows.Add(new Row("start→join, no-op child (ms)", $"{Ms(ours)} (spawn); {Ms(forkServer)} (forkserver)", pyStart,
-            $"spawn {ours / hello:F2}× dotnet floor" + (py311Spawn is { } s ? $", {ours / s:F2}× CPython 3.11 spawn" : "") +
+            $"spawn {paired:F2}× dotnet floor (median of the pairs' ratios; {ours / hello:F2}× of the medians)" + (py311Spawn is { } s ? $", {ours / s:F2}× CPython 3.11 spawn" : "") +
             (py311Fork is { } f ? $"; forkserver {forkServer / f:F2}× CPython 3.11 fork" : "")));
         rows.Add(new Row("bare `dotnet exec` hello-world start→exit (ms)", Ms(hello), Empty(), "the floor for a cold .NET child"));
         double spawnEntry = TargetEntry(spawn, reps, warmup, waitForSpare: null);

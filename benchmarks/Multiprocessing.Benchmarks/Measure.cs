@@ -53,12 +53,17 @@ internal static class Measure
     /// <summary>
     /// Medians (ms) of two operations timed in alternation, ABBA…, so that both see the same
     /// machine: timed in two blocks, a drift between the blocks went straight into their ratio
-    /// (the spawn/hello-world ratio read 1.16–1.34× in three runs in a row).
+    /// (the spawn/hello-world ratio read 1.16–1.34× in three runs in a row). Also the median of
+    /// the ratios A/B of each pair timed back to back: this VM's speed changes by up to a third
+    /// within seconds (the floor read 44–64 ms in consecutive minutes), and a slow spell that
+    /// fell on more A's than B's moved the ratio of the two medians (0.98–1.17× in five
+    /// `compare` runs of one build), while a pair's two starts see the same spell.
     /// </summary>
-    public static (double A, double B) TimeInterleaved(int reps, int warmup, Action a, Action b)
+    public static (double A, double B, double PairedRatio) TimeInterleaved(int reps, int warmup, Action a, Action b)
     {
         var timesA = new List<double>(reps);
         var timesB = new List<double>(reps);
+        var ratios = new List<double>(reps);
         for (int i = 0; i < warmup + reps; i++)
         {
             bool aFirst = i % 2 == 0;
@@ -66,8 +71,9 @@ internal static class Measure
             if (i < warmup) continue;
             timesA.Add(aFirst ? first : second);
             timesB.Add(aFirst ? second : first);
+            ratios.Add(timesA[^1] / timesB[^1]);
         }
-        return (Median(timesA), Median(timesB));
+        return (Median(timesA), Median(timesB), Median(ratios));
     }
 
     private static double TimeOnce(Action once)
