@@ -44,15 +44,18 @@ internal sealed record HostInfo(
     internal static bool KeepDiagnostics(bool debuggerAttached, Func<string, string?> environment)
     {
         if (debuggerAttached) return true;
-        foreach (string prefix in (string[])["DOTNET_", "COMPlus_"])
+        foreach (string prefix in s_configPrefixes)
         {
-            foreach (string name in (string[])["EnableDiagnostics", "EnableDiagnostics_IPC", "EnableDiagnostics_Debugger", "DiagnosticPorts"])
+            foreach (string name in s_diagnosticsSettings)
             {
                 if (environment(prefix + name) is not null) return true;
             }
         }
         return false;
     }
+
+    private static readonly string[] s_configPrefixes = ["DOTNET_", "COMPlus_"];
+    private static readonly string[] s_diagnosticsSettings = ["EnableDiagnostics", "EnableDiagnostics_IPC", "EnableDiagnostics_Debugger", "DiagnosticPorts"];
 
     private static string? FirstPath(string? list)
     {
