@@ -51,7 +51,7 @@ public class ChildLaunchTests
     }
 
     [Fact]
-    public void Kept_diagnostics_add_neither_the_variables_nor_the_flag()
+    public void Kept_diagnostics_add_no_variables()
     {
         string[] files = [Lib, "/app/app.runtimeconfig.json", "/app/app.deps.json"];
         LaunchCommand exec = ChildLaunch.Resolve(Host("/usr/bin/dotnet") with { KeepChildDiagnostics = true }, 5, [], Files(files));
@@ -94,7 +94,6 @@ public class ChildLaunchTests
         Assert.Equal(5, start.Channel);
         Assert.Equal([7, 9], start.Inherited);
         Assert.True(start.Spare);
-
 
         ChildStart plain = Assert.NotNull(ChildLaunch.ParseArguments(["--channel-fd", "4"]));
         Assert.Equal((4, 0, false), (plain.Channel, plain.Inherited.Length, plain.Spare));
