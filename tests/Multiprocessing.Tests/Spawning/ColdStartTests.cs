@@ -3,6 +3,8 @@ using Xunit;
 namespace Multiprocessing.Tests.Spawning;
 
 /// <summary>What a spawned child's start path costs before the target runs.</summary>
+/// <remarks>Apart from the parallel tests: one sets a variable in this process's environment for its child (<see cref="ProcessEnvironmentCollection"/>).</remarks>
+[Collection(nameof(ProcessEnvironmentCollection))]
 public class ColdStartTests
 {
     /// <summary>
