@@ -399,7 +399,9 @@ internal sealed class ObjectReader
         for (Type? t = type; t is not null; t = t.BaseType)
         {
             if (owner is not null && t.Name != owner) continue;
-            if (TypeResolver.FindInstanceField(t, fieldName, token) is { } f) return f;
+            // The token is the declaring type's: an unqualified name's is the object type's own,
+            // and in a base class's module it would name some other row (0 is no FieldDef token).
+            if (TypeResolver.FindInstanceField(t, fieldName, owner is null && t != type ? 0 : token) is { } f) return f;
         }
         throw new InvalidDataException($"field '{name}' not found on {type.FullName}; the child loaded a different build of that type");
     }
