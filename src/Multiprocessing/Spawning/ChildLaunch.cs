@@ -50,6 +50,12 @@ internal static class ChildLaunch
     internal static LaunchCommand Resolve(HostInfo host, int channelFd, IReadOnlyList<int> descriptors, Func<string, bool> fileExists, bool spare = false)
     {
         string channel = channelFd.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The runtime settings come first; either launch kind adds what it tells the child.
+        var env = new Dictionary<string, string>();
+        if (!host.KeepChildDiagnostics)
+        {
+            foreach (string name in DiagnosticsOffVariables) env[name] = "0";
+        }
         bool haveLibrary = host.LibraryPath.Length > 0 && fileExists(host.LibraryPath);
 
         if (haveLibrary && host.DepsPath is { } deps && host.RuntimeConfigPath is { } rc && fileExists(deps) && fileExists(rc) &&
@@ -62,21 +68,12 @@ internal static class ChildLaunch
             List<string> args = ["exec", "--runtimeconfig", rc, "--depsfile", deps, host.LibraryPath, ChannelArgument, channel];
             if (descriptors.Count > 0) args.AddRange([DescriptorsArgument, string.Join(',', descriptors)]);
             if (spare) args.Add(SpareArgument);
-            var runtimeEnv = new Dictionary<string, string>();
-            if (!host.KeepChildDiagnostics)
-            {
-                foreach (string name in DiagnosticsOffVariables) runtimeEnv[name] = "0";
-            }
-            return new LaunchCommand(muxer, args, runtimeEnv, LaunchKind.DotnetExec);
+            return new LaunchCommand(muxer, args, env, LaunchKind.DotnetExec);
         }
         // The app's own Main runs first: only the environment reaches the library.
-        var env = new Dictionary<string, string> { [ChannelVariable] = channel };
+        env[ChannelVariable] = channel;
         if (descriptors.Count > 0) env[DescriptorsVariable] = string.Join(',', descriptors);
         if (spare) env[SpareVariable] = "1";
-        if (!host.KeepChildDiagnostics)
-        {
-            foreach (string name in DiagnosticsOffVariables) env[name] = "0";
-        }
         // Re-executing the muxer itself would need the app's path; only an app's own executable can be re-run bare.
         if (host.ProcessPath is { } self && !IsMuxer(self) && haveLibrary && host.StartupHooksSupported)
         {
